@@ -1,0 +1,44 @@
+import { defineConfig } from 'vite';
+import { VitePWA } from 'vite-plugin-pwa';
+import solid from 'vite-plugin-solid';
+import { minimal2023Preset } from '@vite-pwa/assets-generator/config';
+
+// Maskable and Apple icons get a full-bleed background in the brand colour
+// (launchers crop them to circles or squircles), not the default white.
+const iconPreset = {
+  ...minimal2023Preset,
+  maskable: { ...minimal2023Preset.maskable, resizeOptions: { background: '#0f766e' } },
+  apple: { ...minimal2023Preset.apple, resizeOptions: { background: '#0f766e' } },
+};
+
+export default defineConfig({
+  root: 'app',
+  publicDir: 'public',
+  // manifest: scripts/check-size.ts reads it to know which chunks Home needs.
+  build: { outDir: '../dist', emptyOutDir: true, target: 'es2022', sourcemap: false, manifest: true },
+  server: { proxy: { '/mqtt': { target: 'ws://127.0.0.1:3000', ws: true }, '/config.json': 'http://127.0.0.1:3000' } },
+  plugins: [
+    solid(),
+    VitePWA({
+      strategies: 'injectManifest',
+      srcDir: '../sw',
+      filename: 'sw.ts',
+      injectRegister: false,
+      registerType: 'prompt',
+      injectManifest: { globPatterns: ['**/*.{js,css,html,svg,png,ico}'] /* the plugin adds the manifest itself */ },
+      // Every icon (192, 512, maskable, Apple touch) is generated from this one SVG at build time.
+      pwaAssets: { image: 'public/icon.svg', preset: iconPreset, includeHtmlHeadLinks: true, overrideManifestIcons: true, injectThemeColor: false },
+      manifest: {
+        name: 'Tandem video calls',
+        short_name: 'Tandem',
+        description: 'Quick, private two-person video calls from your phone.',
+        display: 'standalone',
+        start_url: '/',
+        scope: '/',
+        theme_color: '#0f766e',
+        background_color: '#0b1416',
+        icons: [],
+      },
+    }),
+  ],
+});

@@ -1,0 +1,35 @@
+import { defineConfig } from 'vitest/config';
+
+// Node-side tests only: no solid plugin here, so `mqtt` resolves to its Node
+// build (with the solid plugin vitest picks mqtt's browser build and crashes
+// on `navigator`). The call core is DOM-free by design and runs here too.
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        test: {
+          name: 'node',
+          environment: 'node',
+          // bench-smoke: each benchmark in its few-second --smoke mode, so they can't rot.
+          include: ['tests/unit/**/*.test.ts', 'tests/broker/**/*.test.ts', 'tests/bench-smoke/**/*.test.ts'],
+          testTimeout: 20_000,
+          hookTimeout: 20_000,
+        },
+      },
+      {
+        // Attacks on the real server process (floods, fuzzing, 500-socket
+        // oversize runs). They measure time and memory, so they run after the
+        // other projects and one file at a time instead of competing for the 2 cores.
+        test: {
+          name: 'hardening',
+          environment: 'node',
+          include: ['tests/hardening/**/*.test.ts'],
+          sequence: { groupOrder: 1 },
+          fileParallelism: false,
+          testTimeout: 120_000,
+          hookTimeout: 30_000,
+        },
+      },
+    ],
+  },
+});
