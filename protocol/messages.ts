@@ -1,0 +1,180 @@
+/**
+ * Signaling messages, as JSON before encryption. A union on `type`; every
+ * message names its sender's peer id, page session and connection generation,
+ * so a receiver can drop anything stale (see README "Staleness").
+ */
+import { isPeerId, type PeerId } from './ids';
+import { MAX_CANDIDATE_CHARS, MAX_SDP_CANDIDATES, MAX_SDP_CHARS, PROTOCOL_VERSION } from './limits';
+import type { TopicKind } from './topics';
+
+export interface Envelope {
+  v: typeof PROTOCOL_VERSION;
+  from: PeerId;
+  /** Random per page load of the sender. */
+  session: string;
+  /** Counts the sender's RTCPeerConnections within one session. */
+  gen: number;
+}
+
+/** Addresses one connection of the other peer. */
+export interface Target {
+  session: string;
+  gen: number;
+}
+
+export interface WireDescription {
+  type: 'offer' | 'answer';
+  sdp: string;
+}
+
+export interface WireCandidate {
+  candidate: string;
+  sdpMid: string | null;
+  sdpMLineIndex: number | null;
+  usernameFragment: string | null;
+}
+
+export interface MediaState {
+  audioMuted: boolean;
+  videoOff: boolean;
+  screen: boolean;
+}
+
+export type SignalMessage =
+  | (Envelope & { type: 'presence'; offer: WireDescription | null })
+  | (Envelope & { type: 'description'; to: Target; description: WireDescription })
+  | (Envelope & { type: 'candidate'; to: Target; candidate: WireCandidate })
+  | (Envelope & { type: 'media'; to: Target; state: MediaState })
+  | (Envelope & { type: 'bye'; to: Target | null });
+
+export type SignalType = SignalMessage['type'];
+export const SIGNAL_TYPES: readonly SignalType[] = ['presence', 'description', 'candidate', 'media', 'bye'];
+export type MessageOf<T extends SignalType> = Extract<SignalMessage, { type: T }>;
+
+/** Which topic each message type travels on. */
+export function topicKindOf(type: SignalType): TopicKind {
+  switch (type) {
+    case 'presence':
+      return 'presence';
+    case 'description':
+    case 'candidate':
+    case 'media':
+    case 'bye':
+      return 'signal';
+    default: {
+      const never: never = type;
+      throw new Error(`unknown message type ${String(never)}`);
+    }
+  }
+}
+
+export type ProtocolErrorReason = 'json' | 'shape' | 'version' | 'sdp-size' | 'sdp-candidates' | 'fingerprint' | 'topic';
+
+export class ProtocolError extends Error {
+  constructor(
+    readonly reason: ProtocolErrorReason,
+    detail: string,
+  ) {
+    super(`invalid signaling message (${reason}): ${detail}`);
+    this.name = 'ProtocolError';
+  }
+}
+
+type Obj = Record<string, unknown>;
+const isObj = (x: unknown): x is Obj => typeof x === 'object' && x !== null && !Array.isArray(x);
+const isShortString = (x: unknown, max = 64): x is string => typeof x === 'string' && x.length > 0 && x.length <= max;
+const isGen = (x: unknown): x is number => Number.isSafeInteger(x) && (x as number) >= 0;
+
+function shape(ok: boolean, what: string): asserts ok {
+  if (!ok) throw new ProtocolError('shape', what);
+}
+
+/**
+ * Returns the one sha-256 DTLS fingerprint of an SDP. Browsers repeat it per
+ * m-section; all copies must agree, and no other hash may appear, so a
+ * verification code computed from it covers the whole session.
+ */
+export function sdpFingerprint(sdp: string): string {
+  const found = new Set<string>();
+  for (const line of sdp.split(/\r?\n/)) {
+    if (!line.startsWith('a=fingerprint:')) continue;
+    const m = /^a=fingerprint:(\S+) ((?:[0-9A-Fa-f]{2}:){31}[0-9A-Fa-f]{2})\s*$/.exec(line);
+    if (!m || m[1]!.toLowerCase() !== 'sha-256') throw new ProtocolError('fingerprint', 'only sha-256 fingerprints are accepted');
+    found.add(m[2]!.toUpperCase());
+  }
+  if (found.size !== 1) throw new ProtocolError('fingerprint', `expected one sha-256 fingerprint, found ${found.size}`);
+  return [...found][0]!;
+}
+
+function parseDescription(x: unknown): WireDescription {
+  shape(isObj(x), 'description');
+  shape(x.type === 'offer' || x.type === 'answer', 'description.type');
+  shape(typeof x.sdp === 'string', 'description.sdp');
+  const sdp = x.sdp as string;
+  if (sdp.length > MAX_SDP_CHARS) throw new ProtocolError('sdp-size', `${sdp.length} > ${MAX_SDP_CHARS}`);
+  const candidates = sdp.split('\n').filter((l) => l.startsWith('a=candidate:')).length;
+  if (candidates > MAX_SDP_CANDIDATES) throw new ProtocolError('sdp-candidates', `${candidates} > ${MAX_SDP_CANDIDATES}`);
+  sdpFingerprint(sdp);
+  return { type: x.type, sdp };
+}
+
+function parseCandidate(x: unknown): WireCandidate {
+  shape(isObj(x), 'candidate');
+  shape(typeof x.candidate === 'string' && x.candidate.length <= MAX_CANDIDATE_CHARS, 'candidate.candidate');
+  shape(x.sdpMid === null || isShortString(x.sdpMid, 32), 'candidate.sdpMid');
+  shape(x.sdpMLineIndex === null || (Number.isInteger(x.sdpMLineIndex) && (x.sdpMLineIndex as number) >= 0 && (x.sdpMLineIndex as number) < 64), 'candidate.sdpMLineIndex');
+  shape(x.usernameFragment === null || isShortString(x.usernameFragment, 256), 'candidate.usernameFragment');
+  return {
+    candidate: x.candidate as string,
+    sdpMid: x.sdpMid as string | null,
+    sdpMLineIndex: x.sdpMLineIndex as number | null,
+    usernameFragment: x.usernameFragment as string | null,
+  };
+}
+
+function parseTarget(x: unknown): Target {
+  shape(isObj(x) && isShortString(x.session) && isGen(x.gen), 'to');
+  return { session: x.session as string, gen: x.gen as number };
+}
+
+function parseMediaState(x: unknown): MediaState {
+  shape(isObj(x), 'state');
+  shape(typeof x.audioMuted === 'boolean' && typeof x.videoOff === 'boolean' && typeof x.screen === 'boolean', 'state fields');
+  return { audioMuted: x.audioMuted as boolean, videoOff: x.videoOff as boolean, screen: x.screen as boolean };
+}
+
+/**
+ * Parses and validates a decrypted message that arrived on a topic of `kind`.
+ * Throws ProtocolError; never returns a half-checked message.
+ */
+export function parseMessage(json: string, kind: TopicKind): SignalMessage {
+  let x: unknown;
+  try {
+    x = JSON.parse(json);
+  } catch {
+    throw new ProtocolError('json', 'not JSON');
+  }
+  shape(isObj(x), 'message');
+  if (x.v !== PROTOCOL_VERSION) throw new ProtocolError('version', String(x.v));
+  shape(isPeerId(x.from), 'from');
+  shape(isShortString(x.session), 'session');
+  shape(isGen(x.gen), 'gen');
+  const env: Envelope = { v: PROTOCOL_VERSION, from: x.from, session: x.session as string, gen: x.gen as number };
+  const type = x.type;
+  shape(typeof type === 'string' && SIGNAL_TYPES.includes(type as SignalType), 'type');
+  if (topicKindOf(type as SignalType) !== kind) throw new ProtocolError('topic', `${String(type)} on ${kind}`);
+  switch (type as SignalType) {
+    case 'presence':
+      return { ...env, type: 'presence', offer: x.offer === null ? null : parseDescription(x.offer) };
+    case 'description':
+      return { ...env, type: 'description', to: parseTarget(x.to), description: parseDescription(x.description) };
+    case 'candidate':
+      return { ...env, type: 'candidate', to: parseTarget(x.to), candidate: parseCandidate(x.candidate) };
+    case 'media':
+      return { ...env, type: 'media', to: parseTarget(x.to), state: parseMediaState(x.state) };
+    case 'bye':
+      return { ...env, type: 'bye', to: x.to === null ? null : parseTarget(x.to) };
+    default:
+      throw new ProtocolError('shape', `unknown type ${String(type)}`);
+  }
+}
