@@ -1,0 +1,269 @@
+/**
+ * Server configuration, read once from the environment. Every variable is
+ * parsed by one small reader that names the variable in its error, so a typo
+ * in a deployment stops the server at start instead of surfacing as a call
+ * that silently fails later.
+ *
+ * To add a setting (TURN_*, TLS_*, REDIS_URL, …): add a field to `Config`,
+ * read it in `loadConfig` with one of the readers below, and document it in
+ * the README's list of variables.
+ */
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { MAX_PACKET_BYTES, MAX_PAYLOAD_BYTES, MAX_TOPIC_CHARS } from '../protocol/index';
+import { DEFAULT_ICE_RATE_LIMIT, DEFAULT_STUN_URLS, type IceConfig, type TurnConfig } from './ice';
+import { TlsFileError, readTlsFiles, type TlsConfig } from './tls';
+import { DEFAULT_TURN_TTL_SECONDS, parseIceUrls } from './turn';
+import { proxyTrust } from './ip';
+import type { ServerLimits } from './limits';
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface Config {
+  port: number;
+  host: string;
+  /** Absolute path of the built app (vite's outDir). */
+  distDir: string;
+  logLevel: LogLevel;
+  /** An external MQTT-over-WebSocket broker for the app; null = this server's `/mqtt`. */
+  brokerUrl: string | null;
+  /** Largest whole MQTT packet accepted from a client (bytes). */
+  maxPacketBytes: number;
+  /** A connection that has not completed CONNECT by then is closed (ms). */
+  connectTimeoutMs: number;
+  /** Per-address and per-connection limits (broker/limits.ts). */
+  limits: ServerLimits;
+  /** Browser origins allowed to open /mqtt besides the server's own (`scheme://host[:port]`). */
+  allowedOrigins: string[];
+  /** Proxies (addresses or CIDR ranges) whose X-Forwarded-For/-Host/-Proto are believed. */
+  trustedProxies: string[];
+  /** STUN for everyone (/config.json), TURN credentials for callers (/api/ice): broker/ice.ts. */
+  ice: IceConfig;
+  /** HTTPS (and wss:// on /mqtt) on the main port; null = plain HTTP, e.g. behind a TLS proxy. HSTS belongs only on HTTPS. */
+  tls: TlsConfig | null;
+  /** A plain-HTTP port that 301-redirects everything to the HTTPS port; null = none. Requires `tls`. */
+  httpRedirectPort: number | null;
+  /** Redis shared by every server process of a cluster; null = one process, everything in memory. */
+  redisUrl: string | null;
+  /** In a cluster: a process that has not refreshed its heartbeat for this long is dead and its rooms' places are freed (ms). */
+  serverTtlMs: number;
+}
+
+const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+/**
+ * A packet cap below this would refuse the app's own largest message
+ * (payload + topic + fixed/variable header), so calls would break mid-setup.
+ */
+export const MIN_PACKET_BYTES = MAX_PAYLOAD_BYTES + MAX_TOPIC_CHARS + 16;
+/** The largest Remaining Length MQTT can encode [MQTT-2.2.3]. */
+const MQTT_MAX_REMAINING_LENGTH = 268_435_455;
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    detail: string,
+  ) {
+    super(`Invalid ${variable}: ${detail}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+/** Empty strings count as unset, so `FOO= npm run serve` falls back to the default. */
+function raw(env: Env, name: string): string | undefined {
+  const value = env[name]?.trim();
+  return value === '' ? undefined : value;
+}
+
+function int(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const value = raw(env, name);
+  if (value === undefined) return fallback;
+  if (!/^\d+$/.test(value)) throw new ConfigError(name, `expected a whole number, got "${value}"`);
+  const n = Number(value);
+  if (n < min || n > max) throw new ConfigError(name, `expected ${min}..${max}, got ${n}`);
+  return n;
+}
+
+function oneOf<T extends string>(env: Env, name: string, choices: readonly T[], fallback: T): T {
+  const value = raw(env, name);
+  if (value === undefined) return fallback;
+  if (!(choices as readonly string[]).includes(value)) {
+    throw new ConfigError(name, `expected one of ${choices.join(', ')}, got "${value}"`);
+  }
+  return value as T;
+}
+
+function url(env: Env, name: string, protocols: readonly string[]): string | null {
+  const value = raw(env, name);
+  if (value === undefined) return null;
+  let parsed: URL;
+  try {
+    parsed = new URL(value);
+  } catch {
+    throw new ConfigError(name, `not a URL: "${value}"`);
+  }
+  if (!protocols.includes(parsed.protocol)) {
+    throw new ConfigError(name, `expected a ${protocols.join(' or ')} URL, got "${parsed.protocol}"`);
+  }
+  return value;
+}
+
+function path(env: Env, name: string, fallback: string): string {
+  const value = raw(env, name);
+  if (value === undefined) return fallback;
+  // Relative paths resolve against the repo, not the caller's cwd, so
+  // `npm run serve` and a service manager agree on where dist/ is.
+  return isAbsolute(value) ? value : resolve(REPO_ROOT, value);
+}
+
+/**
+ * A list of ICE URLs restricted to some schemes; undefined when the variable
+ * is absent. Unlike the other readers, an empty value is an empty list, not
+ * "unset": `STUN_URLS=` is how to say "no STUN" (offline tests, relay-only sites).
+ */
+function iceUrls(env: Env, name: string, schemes: readonly string[], hint: string): string[] | undefined {
+  const value = env[name];
+  if (value === undefined) return undefined;
+  let urls: string[];
+  try {
+    urls = parseIceUrls(value, name);
+  } catch (err) {
+    throw new ConfigError(name, (err as Error).message.replace(`${name}: `, ''));
+  }
+  const wrong = urls.find((u) => !schemes.includes(u.slice(0, u.indexOf(':'))));
+  if (wrong !== undefined) throw new ConfigError(name, `"${wrong}": ${hint}`);
+  return urls;
+}
+
+/** coturn REST-API secrets are HMAC keys: anyone holding one credential can guess a short one offline. */
+const MIN_TURN_SECRET_CHARS = 16;
+
+function turn(env: Env): TurnConfig | null {
+  const urls = iceUrls(env, 'TURN_URLS', ['turn', 'turns'], 'only turn: and turns: URLs belong here (stun: goes in STUN_URLS)') ?? [];
+  const secret = raw(env, 'TURN_SECRET');
+  if (urls.length === 0 && secret === undefined) return null;
+  if (secret === undefined) throw new ConfigError('TURN_SECRET', "required when TURN_URLS is set: coturn's static-auth-secret");
+  if (urls.length === 0) throw new ConfigError('TURN_URLS', 'required when TURN_SECRET is set: the turn:/turns: URLs of the coturn that shares it');
+  // Never quote the value: this message is printed.
+  if (secret.length < MIN_TURN_SECRET_CHARS) {
+    throw new ConfigError('TURN_SECRET', `too short: use at least ${MIN_TURN_SECRET_CHARS} characters (openssl rand -hex 32)`);
+  }
+  return { urls, secret, ttlSeconds: int(env, 'TURN_TTL', DEFAULT_TURN_TTL_SECONDS, 10, 86_400) };
+}
+
+function ice(env: Env): IceConfig {
+  const stun = iceUrls(env, 'STUN_URLS', ['stun'], 'only stun: URLs belong here (turn: needs credentials: put it in TURN_URLS)');
+  return {
+    stunUrls: stun ?? [...DEFAULT_STUN_URLS],
+    turn: turn(env),
+    rateLimitPerMinute: int(env, 'ICE_RATE_LIMIT', DEFAULT_ICE_RATE_LIMIT, 1, 100_000),
+  };
+}
+
+function tls(env: Env): TlsConfig | null {
+  const certPath = raw(env, 'TLS_CERT');
+  const keyPath = raw(env, 'TLS_KEY');
+  if (certPath === undefined && keyPath === undefined) return null;
+  if (certPath === undefined) throw new ConfigError('TLS_CERT', 'required when TLS_KEY is set');
+  if (keyPath === undefined) throw new ConfigError('TLS_KEY', 'required when TLS_CERT is set');
+  try {
+    return readTlsFiles(path(env, 'TLS_CERT', certPath), path(env, 'TLS_KEY', keyPath));
+  } catch (err) {
+    if (err instanceof TlsFileError) throw new ConfigError(err.variable, err.message);
+    throw err;
+  }
+}
+
+function redirectPort(env: Env): number | null {
+  if (raw(env, 'HTTP_REDIRECT_PORT') === undefined) return null;
+  const port = int(env, 'HTTP_REDIRECT_PORT', 0, 0, 65_535);
+  if (raw(env, 'TLS_CERT') === undefined) {
+    throw new ConfigError('HTTP_REDIRECT_PORT', 'needs TLS_CERT and TLS_KEY: without HTTPS there is nothing to redirect to');
+  }
+  if (port !== 0 && port === int(env, 'PORT', 3000, 0, 65_535)) throw new ConfigError('HTTP_REDIRECT_PORT', `must differ from PORT (${port})`);
+  return port;
+}
+
+/** A comma-separated list; unset or empty = []. */
+function list(env: Env, name: string): string[] {
+  return (raw(env, name) ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+}
+
+function origins(env: Env, name: string): string[] {
+  return list(env, name).map((value) => {
+    let parsed: URL;
+    try {
+      parsed = new URL(value);
+    } catch {
+      throw new ConfigError(name, `not an origin: "${value}"`);
+    }
+    // An origin is scheme://host[:port] and nothing else; a path here is almost always a mistake.
+    const bare = parsed.pathname === '/' && parsed.search === '' && parsed.hash === '' && parsed.username === '';
+    if ((parsed.protocol !== 'http:' && parsed.protocol !== 'https:') || !bare) {
+      throw new ConfigError(name, `expected http(s)://host[:port], got "${value}"`);
+    }
+    return parsed.origin;
+  });
+}
+
+function proxies(env: Env, name: string): string[] {
+  const entries = list(env, name);
+  try {
+    proxyTrust(entries);
+  } catch (err) {
+    throw new ConfigError(name, (err as Error).message);
+  }
+  return entries;
+}
+
+function limits(env: Env, maxPacketBytes: number): ServerLimits {
+  const keepaliveMinSeconds = int(env, 'KEEPALIVE_MIN_S', 5, 1, 65_535);
+  const keepaliveMaxSeconds = int(env, 'KEEPALIVE_MAX_S', 120, 1, 65_535);
+  if (keepaliveMaxSeconds < keepaliveMinSeconds) {
+    throw new ConfigError('KEEPALIVE_MAX_S', `must be at least KEEPALIVE_MIN_S (${keepaliveMinSeconds})`);
+  }
+  return {
+    ip: {
+      maxConnections: int(env, 'MAX_CONNECTIONS_PER_IP', 20, 1, 10_000_000),
+      connectRate: int(env, 'CONNECT_RATE_PER_IP', 2, 1, 10_000_000),
+      connectBurst: int(env, 'CONNECT_BURST_PER_IP', 20, 1, 10_000_000),
+      flapMax: int(env, 'FLAP_MAX', 15, 2, 10_000_000),
+      flapWindowMs: int(env, 'FLAP_WINDOW_MS', 60_000, 1, 86_400_000),
+      banMs: int(env, 'FLAP_BAN_MS', 300_000, 0, 86_400_000),
+    },
+    msgRate: int(env, 'MSG_RATE', 20, 1, 10_000_000),
+    msgBurst: int(env, 'MSG_BURST', 100, 1, 10_000_000),
+    maxFramesPerPacket: int(env, 'MAX_FRAMES_PER_PACKET', 64, 1, 1_000_000),
+    // One whole packet must fit, or the largest legitimate message would count as "frozen".
+    outboundBufferBytes: int(env, 'OUTBOUND_BUFFER_BYTES', 256 * 1024, maxPacketBytes, 1024 * 1024 * 1024),
+    drainTimeoutMs: int(env, 'DRAIN_TIMEOUT_MS', 10_000, 1, 600_000),
+    keepaliveMinSeconds,
+    keepaliveMaxSeconds,
+  };
+}
+
+export function loadConfig(env: Env = process.env): Config {
+  return {
+    port: int(env, 'PORT', 3000, 0, 65_535),
+    host: raw(env, 'HOST') ?? '127.0.0.1',
+    distDir: path(env, 'DIST_DIR', resolve(REPO_ROOT, 'dist')),
+    logLevel: oneOf(env, 'LOG_LEVEL', LOG_LEVELS, 'info'),
+    brokerUrl: url(env, 'BROKER_URL', ['ws:', 'wss:']),
+    maxPacketBytes: int(env, 'MAX_PACKET_BYTES', MAX_PACKET_BYTES, MIN_PACKET_BYTES, MQTT_MAX_REMAINING_LENGTH),
+    connectTimeoutMs: int(env, 'CONNECT_TIMEOUT_MS', 5000, 1, 600_000),
+    limits: limits(env, int(env, 'MAX_PACKET_BYTES', MAX_PACKET_BYTES, MIN_PACKET_BYTES, MQTT_MAX_REMAINING_LENGTH)),
+    allowedOrigins: origins(env, 'ALLOWED_ORIGINS'),
+    trustedProxies: proxies(env, 'TRUSTED_PROXY'),
+    ice: ice(env),
+    tls: tls(env),
+    httpRedirectPort: redirectPort(env),
+    redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
+    serverTtlMs: int(env, 'SERVER_TTL_MS', 15_000, 300, 600_000),
+  };
+}

@@ -1,0 +1,276 @@
+/**
+ * The broker's policy, as Aedes hooks that deny by default. Each packet goes
+ * syntax check → authorize → act (the shape of aedes lib/handlers/publish.js
+ * `publishActions`), and nothing a client says about who it is counts: the
+ * room and peer id come from the clientId checked at CONNECT, and every topic
+ * a client touches must carry exactly those.
+ *
+ * A connection's life: CONNECT (clientId must be `<roomId>.<peerId>`) →
+ * SUBSCRIBE to its room's two filters, which admits it to the room if there is
+ * a place → PUBLISH on its own two topics only → disconnect, which frees the
+ * place and clears its retained presence.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Aedes, AedesOptions, AuthenticateError, Client, PublishPacket, Subscription } from 'aedes';
+import {
+  MAX_CLIENT_ID_CHARS,
+  MAX_PAYLOAD_BYTES,
+  MAX_TOPIC_CHARS,
+  isRetainedKind,
+  parseClientId,
+  parseTopic,
+  peerTopic,
+  roomFilters,
+  type PeerId,
+  type RoomId,
+} from '../protocol/index';
+import type { Logger } from './log';
+import type { Metrics, RefusalReason } from './metrics';
+import type { RoomRegistry } from './rooms';
+
+/** What the broker knows about one connection, fixed at CONNECT. */
+interface Session {
+  room: RoomId;
+  peer: PeerId;
+  /** Set once the registry gave this connection a place; never unset, see `release`. */
+  admitted: boolean;
+}
+
+/** Passed to Aedes to refuse a packet; Aedes then closes the connection, which we want for a hostile client. */
+export class RefusedError extends Error {
+  constructor(readonly reason: RefusalReason) {
+    super(`refused: ${reason}`);
+    this.name = 'RefusedError';
+  }
+}
+
+type Hooks = Required<Pick<AedesOptions, 'preConnect' | 'authenticate' | 'authorizeSubscribe' | 'authorizePublish' | 'authorizeForward'>>;
+
+export interface PolicyDeps {
+  registry: RoomRegistry<Client>;
+  metrics: Metrics;
+  logger: Logger;
+  /** MQTT keepalive is clamped into [min, max] seconds; defaults 5..120. */
+  keepalive?: { minSeconds: number; maxSeconds: number };
+}
+
+/** The app asks for KEEPALIVE_SECONDS (10), well inside. */
+const DEFAULT_KEEPALIVE = { minSeconds: 5, maxSeconds: 120 };
+
+/** CONNACK return codes of MQTT 3.1.1 §3.2.2.3. */
+const IDENTIFIER_REJECTED = 2;
+const NOT_AUTHORIZED = 5;
+
+export class BrokerPolicy {
+  private readonly sessions = new WeakMap<Client, Session>();
+  /** Connected clients by clientId, for `admittedUpgrade`. */
+  private readonly connected = new Map<string, Client>();
+  private broker: Aedes | null = null;
+
+  constructor(private readonly deps: PolicyDeps) {}
+
+  /** The hooks, for `Aedes.createBroker({ ...policy.hooks })`. */
+  readonly hooks: Hooks = {
+    preConnect: (_client, packet, done) => {
+      // Clamped, not refused: MQTT 3.1.1 has no CONNACK code for it (Aedes's
+      // keepaliveLimit answers 6, which only 5.0 defines), and clamping needs
+      // no cooperation. A client that asked for 0 ("never time me out") or an
+      // hour is reaped after 1.5 × the maximum of silence [MQTT-3.1.2-24]; one
+      // that asked for 1 s gets more slack than it asked for, which is harmless.
+      const { minSeconds, maxSeconds } = this.deps.keepalive ?? DEFAULT_KEEPALIVE;
+      const asked = packet.keepalive ?? 0;
+      const granted = asked === 0 ? maxSeconds : Math.min(maxSeconds, Math.max(minSeconds, asked));
+      if (granted !== asked) {
+        packet.keepalive = granted;
+        this.deps.logger.debug({ asked, granted }, 'keepalive clamped');
+      }
+      done(null, true);
+    },
+
+    authenticate: (client, _username, _password, done) => {
+      // Checked before parsing: whatever else it is, a longer id is not one of ours.
+      const id = typeof client.id === 'string' && client.id.length <= MAX_CLIENT_ID_CHARS ? parseClientId(client.id) : null;
+      if (!id) {
+        this.refuse('client-id', client);
+        done(authError(IDENTIFIER_REJECTED, 'clientId must be <roomId>.<peerId>'), null);
+        return;
+      }
+      // A persistent session would keep subscriptions and queued messages for
+      // a clientId after its connection ends; with one clientId per room and
+      // peer, that is memory anyone can make the broker hold forever.
+      if (!client.clean) {
+        this.refuse('session', client);
+        done(authError(NOT_AUTHORIZED, 'only clean sessions are accepted'), null);
+        return;
+      }
+      this.sessions.set(client, { room: id.room, peer: id.peer, admitted: false });
+      done(null, true);
+    },
+
+    authorizeSubscribe: (client, sub, done) => {
+      const session = this.sessions.get(client);
+      if (!session || !roomFilters(session.room).includes(sub.topic)) {
+        this.refuse('subscribe-filter', client, sub.topic);
+        done(null, null); // SUBACK 0x80 [MQTT-3.9.3], the connection stays up
+        return;
+      }
+      this.deps.registry.admit(session.room, session.peer, client).then(
+        (admitted) => {
+          if (!admitted) {
+            this.refuse('room-full', client, sub.topic);
+            done(null, null);
+            return;
+          }
+          if (client.closed) {
+            // It went away while the registry answered; don't leave a ghost in its place.
+            void this.deps.registry.leave(session.room, session.peer, client);
+            done(null, null);
+            return;
+          }
+          session.admitted = true;
+          done(null, grant(sub));
+        },
+        (err: unknown) => {
+          this.deps.logger.error({ err, clientId: client.id }, 'room registry failed on admit');
+          done(err instanceof Error ? err : new Error(String(err)));
+        },
+      );
+    },
+
+    authorizePublish: (client, packet, done) => {
+      const reason = this.checkPublish(client, packet);
+      if (reason) {
+        this.refuse(reason, client, packet.topic);
+        done(new RefusedError(reason));
+        return;
+      }
+      done(null);
+    },
+
+    authorizeForward: (client, packet) => {
+      const session = this.sessions.get(client);
+      const topic = parseTopic(packet.topic);
+      // Subscriptions are already limited to the client's own room, so this
+      // only fires if that check is ever broken: defense in depth.
+      if (!session?.admitted || !topic || topic.room !== session.room) {
+        this.refuse('forward', client, packet.topic);
+        return null;
+      }
+      this.deps.metrics.relayed();
+      return packet;
+    },
+  };
+
+  /** Wires the policy to the broker's lifecycle events. Call once, right after creating the broker. */
+  attach(broker: Aedes): void {
+    this.broker = broker;
+    broker.on('clientReady', (client) => {
+      // Aedes can finish CONNECT for a client that closed meanwhile (its
+      // 'clientDisconnect' already fired): remembering it would leak it forever.
+      if (client.closed) return;
+      this.connected.set(client.id, client);
+      this.deps.logger.debug({ clientId: client.id }, 'client connected');
+    });
+    broker.on('clientDisconnect', (client) => {
+      // Identity-checked: a takeover registers the new client before the old one's disconnect.
+      if (this.connected.get(client.id) === client) this.connected.delete(client.id);
+      this.deps.logger.debug({ clientId: client.id }, 'client disconnected');
+      this.release(client);
+    });
+    // Aedes follows a client error with clientDisconnect only for clients it
+    // registered; releasing here too covers the rest, and leave() is
+    // identity-checked, so the second call is a no-op.
+    broker.on('clientError', (client) => this.release(client));
+  }
+
+  /**
+   * The HTTP upgrade request of the connection holding `clientId` if it is
+   * connected to this broker and admitted to its room, else null. GET /api/ice
+   * hands out TURN credentials only to such a caller, from the same address.
+   */
+  admittedUpgrade(clientId: string): IncomingMessage | null {
+    const client = this.connected.get(clientId);
+    if (!client || client.closed || !client.connected) return null;
+    return this.sessions.get(client)?.admitted ? (client.req ?? null) : null;
+  }
+
+  /** Syntax first, then authorization; null = allowed. */
+  private checkPublish(client: Client | null, packet: PublishPacket): RefusalReason | null {
+    const topic = parseTopic(packet.topic);
+    if (!topic) return 'topic';
+    if (packet.qos > 1) return 'qos';
+    if (payloadBytes(packet.payload) > MAX_PAYLOAD_BYTES) return 'payload-size';
+    if (packet.retain && !isRetainedKind(topic.kind)) return 'retain';
+    if (client === null) {
+      // Aedes republishes the Wills of a broker that died with client = null
+      // (aedes.js `_clearWills`); the only Will the app sets is this one.
+      const isPresenceClear = topic.kind === 'presence' && packet.retain && payloadBytes(packet.payload) === 0;
+      return isPresenceClear ? null : 'not-admitted';
+    }
+    const session = this.sessions.get(client);
+    if (!session) return 'not-admitted';
+    if (topic.room !== session.room) return 'other-room';
+    // The sender is who the connection says it is, not who the topic says (STYLE 11).
+    if (topic.peer !== session.peer) return 'spoofed-peer';
+    if (!session.admitted) return 'not-admitted';
+    return null;
+  }
+
+  /**
+   * Frees the client's place and, if the peer has no other connection holding
+   * it, clears its retained presence: the app's Will does that when a
+   * connection dies, but not on a clean DISCONNECT, and a room must not keep
+   * a departed peer's presence (or offer) until someone overwrites it.
+   * `admitted` stays set so the Will, published after this, is still allowed.
+   */
+  private release(client: Client): void {
+    const session = this.sessions.get(client);
+    if (!session?.admitted) return;
+    const { room, peer } = session;
+    this.deps.registry.leave(room, peer, client).then(
+      (removed) => {
+        const broker = this.broker;
+        if (!removed || !broker || broker.closed) return;
+        // QoS 1 like the peer's own messages: Aedes drops a delivery whose
+        // broker counter is older than one already delivered (client.js
+        // `dedupe`), and a QoS 0 publish skips a step of the QoS 1 pipeline, so
+        // it could overtake the peer's last "bye" and make the other side drop it.
+        broker.publish(
+          { cmd: 'publish', topic: peerTopic(room, peer, 'presence'), payload: Buffer.alloc(0), qos: 1, retain: true, dup: false },
+          (err) => {
+            if (err) this.deps.logger.warn({ err, clientId: client.id }, 'could not clear retained presence');
+          },
+        );
+      },
+      (err: unknown) => this.deps.logger.error({ err, clientId: client.id }, 'room registry failed on leave'),
+    );
+  }
+
+  private refuse(reason: RefusalReason, client: Client | null, topic?: string): void {
+    this.deps.metrics.refused(reason);
+    // Ids and topics hold only hashes of the call secret; a hostile client may
+    // send anything in them, so they are truncated. Payloads are never logged.
+    const level = reason === 'forward' ? 'warn' : 'info';
+    this.deps.logger[level](
+      { reason, clientId: clip(client?.id), topic: clip(topic) },
+      'refused',
+    );
+  }
+}
+
+function grant(sub: Subscription): Subscription {
+  // QoS 2 buys nothing for signaling (the app drops duplicates by session/gen) and costs state.
+  return sub.qos > 1 ? { ...sub, qos: 1 } : sub;
+}
+
+function payloadBytes(payload: Buffer | string): number {
+  return typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;
+}
+
+function authError(returnCode: number, message: string): AuthenticateError {
+  return Object.assign(new Error(message), { returnCode }) as AuthenticateError;
+}
+
+function clip(text: string | null | undefined): string | undefined {
+  return text == null ? undefined : text.slice(0, MAX_TOPIC_CHARS);
+}

@@ -1,0 +1,199 @@
+/**
+ * The ICE servers a browser gets from us.
+ *
+ *   GET /config.json  (server.ts)  STUN only: public, no credentials.
+ *   GET /api/ice?client=<clientId>
+ *       200 { iceServers, expiresAt }  STUN + one TURN entry with a fresh
+ *           credential (turn.ts); expiresAt = when coturn stops accepting it for
+ *           new allocations (ms epoch), null when no TURN is configured.
+ *       403 { error: "not-in-call" }   the clientId is not connected to this
+ *           server's broker, not admitted to its room, or its MQTT connection
+ *           came from another address than this request.
+ *       429 { error: "rate-limited" }  + Retry-After (seconds), per client address.
+ *   All of them with Cache-Control: no-store.
+ *
+ * Why "in a call": a TURN credential opens relays on our coturn, i.e. spends
+ * our bandwidth; handing them to anyone who asks would make it an open relay
+ * for the lifetime of each credential. The clientId is the app's own MQTT
+ * clientId (`<roomId>.<peerId>`), which only someone holding the call link can
+ * derive, and the broker admits at most two per room.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { limitKey } from './ip';
+import { TokenBucket, type Clock } from './limits';
+import type { Logger } from './log';
+import type { Metrics } from './metrics';
+import { issueTurnCredential } from './turn';
+
+/** The shape of WebRTC's RTCIceServer that we send (always the array form of `urls`). */
+export interface IceServer {
+  urls: string[];
+  username?: string;
+  credential?: string;
+}
+
+export interface TurnConfig {
+  /** turn:/turns: URLs, all served by coturns sharing `secret`. */
+  urls: string[];
+  /** coturn's `static-auth-secret`. Never sent, never logged. */
+  secret: string;
+  ttlSeconds: number;
+}
+
+export interface IceConfig {
+  /** stun: URLs; empty = none (then only host candidates, plus TURN if configured). */
+  stunUrls: string[];
+  turn: TurnConfig | null;
+  /** GET /api/ice requests allowed per client address (IPv6: per /64) per minute. */
+  rateLimitPerMinute: number;
+}
+
+export const DEFAULT_STUN_URLS: readonly string[] = ['stun:stun.l.google.com:19302'];
+export const DEFAULT_ICE_RATE_LIMIT = 30;
+
+export interface IceResponse {
+  iceServers: IceServer[];
+  /** ms since the epoch; null = nothing in iceServers expires. */
+  expiresAt: number | null;
+}
+
+export type IceRefusal = 'not-in-call' | 'rate-limited';
+
+export interface IceEndpointDeps {
+  ice: IceConfig;
+  metrics: Metrics;
+  logger: Logger;
+  /**
+   * The HTTP upgrade request of the MQTT connection that holds `clientId` on
+   * this broker, if it is connected and admitted to its room; null otherwise.
+   */
+  admittedUpgrade(clientId: string): IncomingMessage | null | undefined;
+  /** The client's address (ip.ts `clientAddress`): the same derivation for this request and for the /mqtt upgrade. */
+  clientAddress(req: IncomingMessage): string;
+  now?: Clock;
+}
+
+/** The STUN servers alone, for everyone (GET /config.json). */
+export function publicIceServers(ice: IceConfig): IceServer[] {
+  return ice.stunUrls.length > 0 ? [{ urls: [...ice.stunUrls] }] : [];
+}
+
+/** STUN plus, when configured, TURN with a credential valid for `ttlSeconds` from `now`. */
+export function issueIceServers(ice: IceConfig, now: number): IceResponse {
+  const iceServers = publicIceServers(ice);
+  if (!ice.turn) return { iceServers, expiresAt: null };
+  const { username, credential, expiresAt } = issueTurnCredential({ secret: ice.turn.secret, ttlSeconds: ice.turn.ttlSeconds, now });
+  iceServers.push({ urls: [...ice.turn.urls], username, credential });
+  return { iceServers, expiresAt };
+}
+
+/** What ip.ts `clientAddress` says when the socket has no address any more. */
+const UNKNOWN = 'unknown';
+
+export class IceEndpoint {
+  private readonly limiter: KeyedRateLimit;
+  private readonly now: Clock;
+
+  constructor(private readonly deps: IceEndpointDeps) {
+    this.now = deps.now ?? Date.now;
+    this.limiter = new KeyedRateLimit(deps.ice.rateLimitPerMinute, this.now);
+  }
+
+  /** `target` is the raw request target (path + query). */
+  serve(req: IncomingMessage, res: ServerResponse, target: string): void {
+    if (req.method !== 'GET') {
+      res.writeHead(405, { Allow: 'GET', 'Cache-Control': 'no-store' });
+      res.end();
+      return;
+    }
+    const address = this.deps.clientAddress(req);
+    // Limit first, so probing clientIds costs the same as asking for credentials.
+    const retryAfter = this.limiter.take(limitKey(address));
+    if (retryAfter !== null) {
+      this.refuse('rate-limited', address);
+      json(res, 429, { error: 'rate-limited' }, { 'Retry-After': String(retryAfter) });
+      return;
+    }
+    const clientId = clientParam(target);
+    if (clientId === null || address === UNKNOWN || !this.inCallFrom(clientId, address)) {
+      this.refuse('not-in-call', address);
+      json(res, 403, { error: 'not-in-call' });
+      return;
+    }
+    const body = issueIceServers(this.deps.ice, this.now());
+    if (body.expiresAt !== null) this.deps.metrics.turnCredentialIssued();
+    // The clientId is a hash of the call secret (protocol/crypto.ts); the credential is never logged.
+    this.deps.logger.debug({ clientId, turn: body.expiresAt !== null }, 'ice servers issued');
+    json(res, 200, body);
+  }
+
+  private inCallFrom(clientId: string, address: string): boolean {
+    const upgrade = this.deps.admittedUpgrade(clientId);
+    return upgrade != null && this.deps.clientAddress(upgrade) === address;
+  }
+
+  private refuse(reason: IceRefusal, address: string): void {
+    this.deps.metrics.iceRefused(reason);
+    // No clientId here: the request's query is whatever the caller sent.
+    this.deps.logger.info({ reason, remote: address }, 'ice request refused');
+  }
+}
+
+/** How often buckets that have refilled (remember nothing) are dropped. */
+const SWEEP_INTERVAL_MS = 60_000;
+/** A hard bound on remembered keys between sweeps, against a flood from many addresses. */
+const MAX_KEYS = 50_000;
+
+/** `perMinute` requests per key: a token bucket per key with a burst of `perMinute`. */
+class KeyedRateLimit {
+  private readonly buckets = new Map<string, TokenBucket>();
+  private lastSweep: number;
+
+  constructor(
+    private readonly perMinute: number,
+    private readonly now: Clock,
+  ) {
+    this.lastSweep = now();
+  }
+
+  /** Counts one request; null = allowed, otherwise whole seconds until one would be. */
+  take(key: string): number | null {
+    this.maybeSweep();
+    let bucket = this.buckets.get(key);
+    if (!bucket) {
+      // Past the bound, forget the oldest key: it gets a fresh burst, which is cheaper than refusing everyone.
+      if (this.buckets.size >= MAX_KEYS) this.buckets.delete(this.buckets.keys().next().value as string);
+      bucket = new TokenBucket(this.perMinute / 60, this.perMinute, this.now);
+      this.buckets.set(key, bucket);
+    }
+    return bucket.take() ? null : Math.max(1, Math.ceil(bucket.waitSeconds()));
+  }
+
+  private maybeSweep(): void {
+    if (this.now() - this.lastSweep < SWEEP_INTERVAL_MS) return;
+    this.lastSweep = this.now();
+    for (const [key, bucket] of this.buckets) if (bucket.full) this.buckets.delete(key);
+  }
+}
+
+/** The `client` query parameter, or null when absent, repeated or absurdly long. */
+function clientParam(target: string): string | null {
+  const query = target.indexOf('?');
+  if (query === -1) return null;
+  const values = new URLSearchParams(target.slice(query + 1)).getAll('client');
+  const [value] = values;
+  // The lookup is an exact match against connected clientIds; this only bounds the work.
+  return values.length === 1 && value !== undefined && value.length > 0 && value.length <= 256 ? value : null;
+}
+
+function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(status, {
+    'Content-Type': 'application/json; charset=utf-8',
+    // A credential must not land in a browser, proxy or service-worker cache.
+    'Cache-Control': 'no-store',
+    'Content-Length': String(Buffer.byteLength(text)),
+    ...headers,
+  });
+  res.end(text);
+}

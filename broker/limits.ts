@@ -1,0 +1,174 @@
+/**
+ * Rate and count limits, as plain objects with an injected clock so they run
+ * under vitest with fake time (STYLE 8). Nothing here does I/O: the callers
+ * decide what a refusal looks like (an HTTP 429 before the WebSocket handshake,
+ * or closing an MQTT connection).
+ */
+
+export type Clock = () => number;
+
+/** Classic token bucket: `burst` tokens, refilled at `ratePerSecond`. */
+export class TokenBucket {
+  private tokens: number;
+  private updated: number;
+
+  constructor(
+    private readonly ratePerSecond: number,
+    private readonly burst: number,
+    private readonly now: Clock = Date.now,
+  ) {
+    this.tokens = burst;
+    this.updated = now();
+  }
+
+  /** Takes `cost` tokens if there are that many; false (and takes nothing) otherwise. */
+  take(cost = 1): boolean {
+    this.refill();
+    if (this.tokens < cost) return false;
+    this.tokens -= cost;
+    return true;
+  }
+
+  /** Seconds until `cost` tokens are available (0 = now). */
+  waitSeconds(cost = 1): number {
+    this.refill();
+    return this.tokens >= cost ? 0 : (cost - this.tokens) / this.ratePerSecond;
+  }
+
+  /** True once the bucket has refilled completely, i.e. it remembers nothing. */
+  get full(): boolean {
+    this.refill();
+    return this.tokens >= this.burst;
+  }
+
+  private refill(): void {
+    const now = this.now();
+    const elapsed = Math.max(0, now - this.updated) / 1000;
+    this.updated = now;
+    this.tokens = Math.min(this.burst, this.tokens + elapsed * this.ratePerSecond);
+  }
+}
+
+export interface IpLimits {
+  /** Open WebSocket connections per address. */
+  maxConnections: number;
+  /** New connections per address: sustained rate (per second) and burst. */
+  connectRate: number;
+  connectBurst: number;
+  /** This many connections closed within `flapWindowMs` earns a ban of `banMs`. */
+  flapMax: number;
+  flapWindowMs: number;
+  banMs: number;
+}
+
+export type IpRefusal = 'ip-banned' | 'ip-connections' | 'ip-rate';
+
+export type IpVerdict = { ok: true } | { ok: false; reason: IpRefusal; retryAfterSeconds: number | null };
+
+interface Entry {
+  open: number;
+  bucket: TokenBucket;
+  /** When the last `flapMax` connections closed, oldest first. */
+  closes: number[];
+  bannedUntil: number;
+}
+
+/** How often idle entries are dropped, so the table is bounded by recent traffic, not by history. */
+const SWEEP_INTERVAL_MS = 60_000;
+
+/**
+ * Per-address admission: a cap on open connections, a token bucket on new
+ * ones, and a temporary ban for flapping (EMQX's "flapping detect": repeated
+ * connect/close from one source is either a broken client or an attack, and
+ * either way it should back off).
+ */
+export class IpLimiter {
+  private readonly entries = new Map<string, Entry>();
+  private lastSweep: number;
+
+  constructor(
+    private readonly limits: IpLimits,
+    private readonly now: Clock = Date.now,
+    private readonly onBan: (key: string) => void = () => {},
+  ) {
+    this.lastSweep = now();
+  }
+
+  /** Decides on a new connection from `key`; when ok, it has taken a token, and the caller must call `opened`. */
+  admit(key: string): IpVerdict {
+    this.maybeSweep();
+    const now = this.now();
+    const entry = this.entries.get(key);
+    if (entry && entry.bannedUntil > now) {
+      return { ok: false, reason: 'ip-banned', retryAfterSeconds: Math.ceil((entry.bannedUntil - now) / 1000) };
+    }
+    if (entry && entry.open >= this.limits.maxConnections) return { ok: false, reason: 'ip-connections', retryAfterSeconds: null };
+    const bucket = entry?.bucket ?? new TokenBucket(this.limits.connectRate, this.limits.connectBurst, this.now);
+    if (!bucket.take()) return { ok: false, reason: 'ip-rate', retryAfterSeconds: Math.max(1, Math.ceil(bucket.waitSeconds())) };
+    if (!entry) this.entries.set(key, { open: 0, bucket, closes: [], bannedUntil: 0 });
+    return { ok: true };
+  }
+
+  opened(key: string): void {
+    const entry = this.entries.get(key);
+    if (entry) entry.open += 1;
+    else this.entries.set(key, { open: 1, bucket: new TokenBucket(this.limits.connectRate, this.limits.connectBurst, this.now), closes: [], bannedUntil: 0 });
+  }
+
+  closed(key: string): void {
+    const entry = this.entries.get(key);
+    if (!entry) return;
+    entry.open = Math.max(0, entry.open - 1);
+    const now = this.now();
+    entry.closes.push(now);
+    if (entry.closes.length > this.limits.flapMax) entry.closes.shift();
+    const oldest = entry.closes[0]!;
+    if (entry.closes.length >= this.limits.flapMax && now - oldest <= this.limits.flapWindowMs && entry.bannedUntil <= now) {
+      entry.bannedUntil = now + this.limits.banMs;
+      entry.closes = [];
+      this.onBan(key);
+    }
+  }
+
+  /** Open connections counted for `key`. */
+  openCount(key: string): number {
+    return this.entries.get(key)?.open ?? 0;
+  }
+
+  /** Addresses currently tracked (for tests: the table must not grow with history). */
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** Drops entries that remember nothing any more: no connection, no ban, no recent close, a full bucket. */
+  sweep(): void {
+    const now = this.now();
+    this.lastSweep = now;
+    for (const [key, entry] of this.entries) {
+      const lastClose = entry.closes[entry.closes.length - 1] ?? -Infinity;
+      const idle = entry.open === 0 && entry.bannedUntil <= now && now - lastClose > this.limits.flapWindowMs && entry.bucket.full;
+      if (idle) this.entries.delete(key);
+    }
+  }
+
+  private maybeSweep(): void {
+    if (this.now() - this.lastSweep >= SWEEP_INTERVAL_MS) this.sweep();
+  }
+}
+
+/** Every limit the server enforces besides packet size and the CONNECT deadline (config.ts reads them from the environment). */
+export interface ServerLimits {
+  ip: IpLimits;
+  /** MQTT packets a connection may send: sustained per second, and burst. */
+  msgRate: number;
+  msgBurst: number;
+  /** WebSocket frames one MQTT packet may span (messages, or fragments of one message). */
+  maxFramesPerPacket: number;
+  /** Bytes waiting to be sent to a client beyond which it counts as frozen and is closed. */
+  outboundBufferBytes: number;
+  /** Aedes `drainTimeout`: the longest a delivery waits for a client's socket to drain (ms). */
+  drainTimeoutMs: number;
+  /** MQTT keepalive is clamped into this range (seconds); 0 (= none) becomes the maximum. */
+  keepaliveMinSeconds: number;
+  keepaliveMaxSeconds: number;
+}
