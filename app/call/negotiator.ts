@@ -1,0 +1,166 @@
+/**
+ * One RTCPeerConnection with perfect negotiation (MDN "Perfect negotiation";
+ * webrtc/samples perfect-negotiation/js/peer.js): either side may offer at any
+ * time (first call, screen share, ICE restart); on a collision the polite side
+ * rolls back and the impolite side ignores the incoming offer.
+ */
+import type { WireCandidate, WireDescription } from '../../protocol/index';
+import { Emitter } from '../lib/emitter';
+import type { PeerConnectionState } from './machine';
+
+export type NegotiatorEvents = {
+  /** A local description to send to the other side. */
+  description: (description: WireDescription) => void;
+  candidate: (candidate: WireCandidate) => void;
+  'gathering-complete': () => void;
+  'connection-state': (state: PeerConnectionState) => void;
+  track: (track: MediaStreamTrack, streams: readonly MediaStream[]) => void;
+  /** Something failed that the other side's messages cannot fix. */
+  error: (error: unknown) => void;
+};
+
+export interface Logger {
+  debug(msg: string, data?: Record<string, unknown>): void;
+  warn(msg: string, data?: Record<string, unknown>): void;
+}
+
+/** Remote candidates kept while no remote description is set. */
+const MAX_PENDING_CANDIDATES = 50;
+
+export class Negotiator extends Emitter<NegotiatorEvents> {
+  private makingOffer = false;
+  private ignoreOffer = false;
+  private pending: WireCandidate[] = [];
+  private closed = false;
+  /** Every local candidate so far, so a peer that arrives late can be sent them all. */
+  readonly localCandidates: WireCandidate[] = [];
+  /** Runs between applying a remote offer and answering it (adds our tracks to its transceivers). */
+  beforeAnswer: (() => void) | null = null;
+  /** Descriptions applied from the other side (offers and answers). */
+  remoteDescriptions = 0;
+
+  constructor(
+    readonly pc: RTCPeerConnection,
+    /** Set when the other peer is known; the fixed rule lives in the session. */
+    public polite: boolean,
+    private readonly log: Logger,
+  ) {
+    super();
+    pc.addEventListener('negotiationneeded', this.onNegotiationNeeded);
+    pc.addEventListener('icecandidate', this.onIceCandidate);
+    pc.addEventListener('connectionstatechange', this.onConnectionState);
+    pc.addEventListener('track', this.onTrack);
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  private onNegotiationNeeded = async (): Promise<void> => {
+    if (this.closed) return;
+    try {
+      this.makingOffer = true;
+      await this.pc.setLocalDescription();
+      if (this.closed) return;
+      const d = this.pc.localDescription;
+      if (d && d.type === 'offer') this.emit('description', { type: 'offer', sdp: d.sdp });
+    } catch (e) {
+      this.log.warn('offer failed', { error: String(e) });
+    } finally {
+      this.makingOffer = false;
+    }
+  };
+
+  private onIceCandidate = (ev: RTCPeerConnectionIceEvent): void => {
+    if (this.closed) return;
+    if (!ev.candidate) {
+      this.log.debug('gathering complete', { candidates: this.localCandidates.length });
+      this.emit('gathering-complete');
+      return;
+    }
+    if (!ev.candidate.candidate) return; // end-of-candidates marker for one m-line
+    const c: WireCandidate = {
+      candidate: ev.candidate.candidate,
+      sdpMid: ev.candidate.sdpMid,
+      sdpMLineIndex: ev.candidate.sdpMLineIndex,
+      usernameFragment: ev.candidate.usernameFragment,
+    };
+    this.localCandidates.push(c);
+    this.log.debug('local candidate', { n: this.localCandidates.length, signaling: this.pc.signalingState });
+    this.emit('candidate', c);
+  };
+
+  private onConnectionState = (): void => {
+    if (!this.closed) this.emit('connection-state', this.pc.connectionState);
+  };
+
+  private onTrack = (ev: RTCTrackEvent): void => {
+    if (!this.closed) this.emit('track', ev.track, ev.streams);
+  };
+
+  /** Applies a description from the other side; answers offers. */
+  async handleDescription(description: WireDescription): Promise<void> {
+    if (this.closed) return;
+    const collision = description.type === 'offer' && (this.makingOffer || this.pc.signalingState !== 'stable');
+    this.ignoreOffer = !this.polite && collision;
+    if (this.ignoreOffer) {
+      this.log.debug('ignoring colliding offer (impolite side)');
+      return;
+    }
+    // An answer is only meaningful while our offer is outstanding; a duplicate
+    // (e.g. re-delivered after a broker reconnect) must not throw.
+    if (description.type === 'answer' && this.pc.signalingState !== 'have-local-offer') {
+      this.log.debug('dropping answer in state', { state: this.pc.signalingState });
+      return;
+    }
+    try {
+      await this.pc.setRemoteDescription(description); // implicit rollback on the polite side
+      this.remoteDescriptions++;
+      if (description.type === 'offer') {
+        this.beforeAnswer?.();
+        this.beforeAnswer = null;
+        await this.pc.setLocalDescription();
+        const d = this.pc.localDescription;
+        if (!this.closed && d) this.emit('description', { type: d.type as 'answer', sdp: d.sdp });
+      }
+      const queued = this.pending.splice(0);
+      for (const c of queued) await this.addCandidate(c);
+    } catch (e) {
+      if (!this.closed) this.emit('error', e);
+    }
+  }
+
+  async handleCandidate(candidate: WireCandidate): Promise<void> {
+    if (this.closed) return;
+    if (!this.pc.remoteDescription) {
+      if (this.pending.length < MAX_PENDING_CANDIDATES) this.pending.push(candidate);
+      return;
+    }
+    await this.addCandidate(candidate);
+  }
+
+  private async addCandidate(candidate: WireCandidate): Promise<void> {
+    try {
+      await this.pc.addIceCandidate(candidate);
+    } catch (e) {
+      // Candidates for an offer we ignored (impolite side) are expected to fail.
+      if (!this.ignoreOffer) this.log.debug('candidate rejected', { error: String(e) });
+    }
+  }
+
+  restartIce(): void {
+    if (this.closed) return;
+    this.pc.restartIce();
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.pc.removeEventListener('negotiationneeded', this.onNegotiationNeeded);
+    this.pc.removeEventListener('icecandidate', this.onIceCandidate);
+    this.pc.removeEventListener('connectionstatechange', this.onConnectionState);
+    this.pc.removeEventListener('track', this.onTrack);
+    this.removeAllListeners();
+    this.pc.close();
+  }
+}

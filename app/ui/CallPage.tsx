@@ -1,0 +1,38 @@
+import { Match, onCleanup, Switch } from 'solid-js';
+import { setInCall } from './app-state';
+import { CallScreen } from './CallScreen';
+import { PreJoin } from './PreJoin';
+import { navigate } from './router';
+import { CallStoreContext, createCallStore } from './store';
+
+export default function CallPage(props: { secret: string }) {
+  const store = createCallStore(props.secret, location.origin);
+  // An update waits while this page is open; it is offered on Home after the call.
+  setInCall(true);
+  onCleanup(() => {
+    setInCall(false);
+    store.dispose();
+  });
+  // Home at once; the goodbye finishes in the background (dispose waits for it).
+  const leave = () => {
+    void store.hangup();
+    navigate('/');
+  };
+  return (
+    <CallStoreContext.Provider value={store}>
+      <Switch>
+        <Match when={store.phase() === 'loading'}>
+          <main class="screen center" data-screen="loading" aria-busy="true">
+            <p>Starting your camera…</p>
+          </main>
+        </Match>
+        <Match when={store.phase() === 'prejoin'}>
+          <PreJoin />
+        </Match>
+        <Match when={store.phase() === 'call'}>
+          <CallScreen onLeave={leave} />
+        </Match>
+      </Switch>
+    </CallStoreContext.Provider>
+  );
+}

@@ -1,0 +1,82 @@
+import { createSignal, Match, Show, Switch } from 'solid-js';
+import { Controls } from './Controls';
+import { ERROR_MESSAGES } from './messages';
+import { QualityPanel } from './QualityPanel';
+import { useCall } from './store';
+import { Video } from './Video';
+import { WaitingPanel } from './WaitingPanel';
+
+export function CallScreen(props: { onLeave: () => void }) {
+  const call = useCall();
+  const [audioBlocked, setAudioBlocked] = createSignal(false);
+  let remoteEl: HTMLVideoElement | undefined;
+  const inCall = () => call.state() === 'connected' || call.state() === 'reconnecting' || call.state() === 'connecting';
+  const remoteCameraOff = () => inCall() && call.remoteMedia()?.videoOff === true;
+  const selfStream = () => call.controls()?.selfStream() ?? call.localStream();
+  return (
+    <main class="screen call" data-testid="call-screen" data-state={call.state()} data-negotiations={call.negotiations()} data-signaling={call.signalingStatus()}>
+      <Switch>
+        <Match when={call.state() === 'full'}>
+          <section class="notice">
+            <h1>This call is full</h1>
+            <p>Two people are already in this call. Ask them for a new link.</p>
+            <button type="button" class="primary" onClick={props.onLeave}>Back to start</button>
+          </section>
+        </Match>
+        <Match when={call.state() === 'error'}>
+          <section class="notice" role="alert">
+            <h1>{ERROR_MESSAGES[call.error() ?? 'media-failed'].title}</h1>
+            <p>{ERROR_MESSAGES[call.error() ?? 'media-failed'].action}</p>
+            <div class="row">
+              <button type="button" class="primary" onClick={() => location.reload()}>Try again</button>
+              <button type="button" class="secondary" onClick={props.onLeave}>Back to start</button>
+            </div>
+          </section>
+        </Match>
+        <Match when={true}>
+          <Video
+            ref={(el) => (remoteEl = el)}
+            stream={inCall() ? call.remoteStream() : null}
+            class={call.remoteMedia()?.screen ? 'remote screen-share' : 'remote'}
+            testid="remote-video"
+            label="The other person"
+            onPlayBlocked={() => setAudioBlocked(true)}
+          />
+          <Show when={remoteCameraOff()}>
+            <div class="placeholder" data-testid="remote-camera-off" role="img" aria-label="The other person turned their camera off">
+              <span class="avatar" aria-hidden="true">👤</span>
+              <span>Camera off</span>
+            </div>
+          </Show>
+          <Show when={inCall() && call.remoteMedia()?.audioMuted}>
+            <p class="badge" data-testid="remote-muted">Muted</p>
+          </Show>
+          <Show when={call.state() === 'waiting'}>
+            <WaitingPanel />
+          </Show>
+          <Show when={call.state() === 'connecting'}>
+            <p class="status" aria-live="polite">Connecting…</p>
+          </Show>
+          <Show when={call.state() === 'reconnecting'}>
+            <p class="status" aria-live="polite">Reconnecting…</p>
+          </Show>
+          <Show when={call.serverHint()}>
+            <p class="hint" aria-live="polite">Reconnecting to server…</p>
+          </Show>
+          <Show when={audioBlocked()}>
+            <button type="button" class="overlay" onClick={() => { setAudioBlocked(false); void remoteEl?.play(); }}>
+              Tap to unmute
+            </button>
+          </Show>
+          <Show when={inCall()}>
+            <QualityPanel />
+          </Show>
+          <Show when={!call.controls()?.cameraOff() || call.controls()?.sharing()} fallback={<div class="self self-off" aria-label="Your camera is off" role="img">Camera off</div>}>
+            <Video stream={selfStream()} muted class={call.controls()?.mirrored() === false ? 'self' : 'self mirrored'} testid="local-video" label="You" />
+          </Show>
+          <Controls onLeave={props.onLeave} remoteVideo={() => remoteEl} />
+        </Match>
+      </Switch>
+    </main>
+  );
+}

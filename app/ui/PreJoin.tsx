@@ -1,0 +1,26 @@
+import { Show } from 'solid-js';
+import { RelayToggle } from './RelayToggle';
+import { useCall } from './store';
+import { Video } from './Video';
+
+export function PreJoin() {
+  const call = useCall();
+  return (
+    <main class="screen prejoin" data-screen="prejoin">
+      <Video stream={call.localStream()} muted class="preview mirrored" testid="local-video" label="Your camera" />
+      <div class="prejoin-panel">
+        <h1>Ready to join?</h1>
+        <p>The other person will see and hear you as soon as you join.</p>
+        <Show when={call.offline()}>
+          <p class="offline" role="status" id="offline-reason">
+            You’re offline. Calls need an internet connection; this page will be ready as soon as you’re back online.
+          </p>
+        </Show>
+        <button type="button" class="primary big" disabled={call.offline()} aria-describedby={call.offline() ? 'offline-reason' : undefined} onClick={() => call.join()}>
+          Join call
+        </button>
+        <RelayToggle />
+      </div>
+    </main>
+  );
+}

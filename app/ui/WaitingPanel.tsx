@@ -1,0 +1,44 @@
+import { createResource, createSignal, Show } from 'solid-js';
+import { useCall } from './store';
+
+/** The link to share while alone in the call: copy, share sheet, QR code. */
+export function WaitingPanel() {
+  const call = useCall();
+  const [copied, setCopied] = createSignal(false);
+  const [qr] = createResource(async () => {
+    const QR = await import('qrcode');
+    return QR.toString(call.link, { type: 'svg', margin: 1, errorCorrectionLevel: 'M' });
+  });
+  const copy = async () => {
+    try {
+      await navigator.clipboard.writeText(call.link);
+      setCopied(true);
+      setTimeout(() => setCopied(false), 2000);
+    } catch {
+      // Clipboard blocked: select the text so a long-press can copy it.
+      const el = document.getElementById('call-link');
+      if (el) getSelection()?.selectAllChildren(el);
+    }
+  };
+  const canShare = typeof navigator.share === 'function';
+  const share = () => navigator.share({ title: 'Tandem call', text: 'Join my video call', url: call.link }).catch(() => undefined);
+  return (
+    <section class="waiting-panel" aria-live="polite">
+      <h2>{call.remoteLeft() ? 'The other person left' : 'Waiting for the other person'}</h2>
+      <p>{call.remoteLeft() ? 'Wait for them to come back, or send the link to someone else.' : 'Send them this link. It works for one person.'}</p>
+      <p class="link" id="call-link" data-testid="call-link">{call.link}</p>
+      <div class="row">
+        <button type="button" class="secondary" onClick={copy}>
+          {copied() ? 'Copied' : 'Copy link'}
+        </button>
+        <Show when={canShare}>
+          <button type="button" class="secondary" onClick={share}>
+            Share link
+          </button>
+        </Show>
+      </div>
+      {/* eslint-disable-next-line solid/no-innerhtml -- SVG generated locally by the qrcode library from our own link */}
+      <Show when={qr()}>{(svg) => <div class="qr" role="img" aria-label="QR code of the call link" innerHTML={svg()} />}</Show>
+    </section>
+  );
+}

@@ -1,0 +1,13 @@
+import { render } from 'solid-js/web';
+import { App } from './App';
+import { watchConnectivity } from './app-state';
+import { listenForInstallPrompt } from './install';
+import { registerServiceWorker } from './pwa';
+import './styles.css';
+
+listenForInstallPrompt();
+watchConnectivity();
+const root = document.getElementById('root');
+if (root) render(() => <App />, root);
+// After first paint: the shell must not wait for the service worker.
+void registerServiceWorker().catch((e: unknown) => console.warn('[tandem] service worker not registered', e));
