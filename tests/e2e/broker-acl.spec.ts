@@ -1,0 +1,40 @@
+import mqtt from 'mqtt';
+import { clientIdFor, deriveRoomId, newPeerId, newSecret, roomFilters, type RoomId } from '../../protocol/index';
+import { expect, startCall, test } from './fixtures';
+
+/**
+ * A hostile mqtt.js client against the real server process while a real call
+ * waits with its retained offer: every wildcard or cross-room subscription is
+ * refused and nothing of the call reaches it.
+ */
+test('a raw MQTT client cannot read a waiting call', async ({ peer, server }) => {
+  const alice = await peer();
+  const link = await startCall(alice);
+  const room = await deriveRoomId(link.split('#')[1] as never);
+
+  const otherRoom: RoomId = await deriveRoomId(newSecret());
+  const client = await mqtt.connectAsync(`${server.url.replace('http', 'ws')}/mqtt`, {
+    clientId: clientIdFor(otherRoom, newPeerId()),
+    protocolVersion: 4,
+    reconnectPeriod: 0,
+  });
+  const received: string[] = [];
+  client.on('message', (topic) => received.push(topic));
+  try {
+    for (const filter of ['#', '+/#', '$SYS/#', 'tandem/#', `tandem/v1/${room}/#`, ...roomFilters(room)]) {
+      const err = await client.subscribeAsync(filter, { qos: 1 }).then(
+        () => null,
+        (e: { packet?: { granted?: number[] } }) => e,
+      );
+      expect(err?.packet?.granted, `SUBSCRIBE ${filter}`).toEqual([128]);
+    }
+    // Its own room is allowed, and holds nothing of Alice's call.
+    await client.subscribeAsync(roomFilters(otherRoom), { qos: 1 });
+    // A round trip through the broker: anything retained would have arrived before our own echo.
+    await client.publishAsync(`tandem/v1/${otherRoom}/${client.options.clientId!.split('.')[1]}/presence`, Buffer.from('x'), { qos: 1, retain: true });
+    await expect.poll(() => received.length).toBe(1);
+    expect(received.every((t) => !t.includes(room))).toBe(true);
+  } finally {
+    await client.endAsync(true);
+  }
+});

@@ -1,0 +1,87 @@
+import {
+  connectedPair, expect, expectFramesFlowing, expectFramesStopped, negotiations, sentVideoLabel, stats, test,
+} from './fixtures';
+
+test('mute: the other side sees the badge and our outgoing audio track is disabled', async ({ peer }) => {
+  const { alice, bob } = await connectedPair(peer);
+  await expect(bob.getByTestId('remote-muted')).toHaveCount(0);
+  await alice.getByRole('button', { name: 'Mute microphone' }).click();
+  await expect(bob.getByTestId('remote-muted')).toBeVisible();
+  expect((await stats(alice)).outboundAudioEnabled).toBe(false);
+  await alice.getByRole('button', { name: 'Unmute microphone' }).click();
+  await expect(bob.getByTestId('remote-muted')).toHaveCount(0);
+  expect((await stats(alice)).outboundAudioEnabled).toBe(true);
+});
+
+test('camera off sends no frames and shows a placeholder; on again resumes without renegotiation', async ({ peer }) => {
+  const { alice, bob } = await connectedPair(peer);
+  const before = [await negotiations(alice), await negotiations(bob)];
+  await alice.getByRole('button', { name: 'Camera off' }).click();
+  await expect(bob.getByTestId('remote-camera-off')).toBeVisible();
+  await expectFramesStopped(bob);
+  expect(await sentVideoLabel(alice)).toBeNull();
+
+  await alice.getByRole('button', { name: 'Camera on' }).click();
+  await expect(bob.getByTestId('remote-camera-off')).toHaveCount(0);
+  await expectFramesFlowing(bob);
+  expect([await negotiations(alice), await negotiations(bob)]).toEqual(before);
+});
+
+test('switch camera five times: frames keep flowing, no renegotiation, the broken camera is skipped', async ({ peer }) => {
+  const { alice, bob } = await connectedPair(peer);
+  const before = [await negotiations(alice), await negotiations(bob)];
+  const labels: Array<string | null> = [await sentVideoLabel(alice)];
+  for (let i = 0; i < 5; i++) {
+    const button = alice.getByRole('button', { name: 'Switch camera' });
+    await button.click();
+    await expect(button).toBeEnabled({ timeout: 15_000 });
+    labels.push(await sentVideoLabel(alice));
+    await expectFramesFlowing(bob, 10);
+  }
+  // Cameras alternate, and fake_device_1 (which stalls the encoder) is never left in use.
+  for (let i = 1; i < labels.length; i++) expect(labels[i]).not.toBe(labels[i - 1]);
+  expect(labels.slice(1)).not.toContain('fake_device_1');
+  expect([await negotiations(alice), await negotiations(bob)]).toEqual(before);
+});
+
+test('screen share replaces the camera, fits on the other side, and the camera returns when it ends', async ({ peer }) => {
+  const { alice, bob } = await connectedPair(peer);
+  const camera = await sentVideoLabel(alice);
+  await alice.getByRole('button', { name: 'Share screen' }).click();
+  await expect(alice.getByRole('button', { name: 'Stop sharing' })).toBeVisible();
+  expect(await sentVideoLabel(alice)).not.toBe(camera);
+  await expect(bob.getByTestId('remote-video')).toHaveCSS('object-fit', 'contain');
+  await expectFramesFlowing(bob);
+
+  // The browser's own "Stop sharing" bar ends the track: the same path must bring the camera back.
+  await alice.evaluate(() => {
+    const pcs = (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs;
+    const pc = [...pcs].reverse().find((p) => p.connectionState !== 'closed')!;
+    const track = pc.getTransceivers().find((x) => x.receiver.track.kind === 'video')!.sender.track!;
+    track.stop();
+    track.dispatchEvent(new Event('ended'));
+  });
+  await expect(alice.getByRole('button', { name: 'Share screen' })).toBeVisible();
+  await expect.poll(() => sentVideoLabel(alice)).toBe(camera);
+  await expect(bob.getByTestId('remote-video')).toHaveCSS('object-fit', 'cover');
+  await expectFramesFlowing(bob);
+
+  // And our own button.
+  await alice.getByRole('button', { name: 'Share screen' }).click();
+  await alice.getByRole('button', { name: 'Stop sharing' }).click();
+  await expect.poll(() => sentVideoLabel(alice)).toBe(camera);
+});
+
+test('both sides show the same verification code and a Direct path with a numeric RTT', async ({ peer }) => {
+  const { alice, bob } = await connectedPair(peer);
+  const codes: string[] = [];
+  for (const page of [alice, bob]) {
+    await page.getByRole('button', { name: /Call quality/ }).click();
+    const code = page.getByTestId('verification-code');
+    await expect(code).toHaveText(/^(\S+ ){3}\S+$/);
+    codes.push((await code.textContent())!);
+    await expect(page.getByTestId('connection-path')).toHaveText('Direct');
+    await expect(page.getByTestId('rtt')).toHaveText(/^\d+ ms$/);
+  }
+  expect(codes[0]).toBe(codes[1]);
+});

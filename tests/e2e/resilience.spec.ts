@@ -1,0 +1,77 @@
+import { freePort, startServer, type ServerProcess } from '../helpers/server';
+import {
+  callScreen, connectedPair, expect, expectFramesFlowing, expectState, joinCall, negotiations, newContext, startCall, stats, test,
+} from './fixtures';
+
+test('broker killed and restarted mid-call: media never stops, both reconnect, signaling works after', async ({ browser }) => {
+  const port = await freePort();
+  let server: ServerProcess = await startServer({}, port);
+  const ca = await newContext(browser, server.url);
+  const cb = await newContext(browser, server.url);
+  try {
+    const alice = await ca.newPage();
+    const bob = await cb.newPage();
+    const link = await startCall(alice);
+    await joinCall(bob, link);
+    await expectState(alice, 'connected');
+    await expectState(bob, 'connected');
+    await expectFramesFlowing(bob, 5);
+
+    await server.stop('SIGKILL');
+    const framesAtKill = (await stats(bob)).framesDecoded;
+    await expect(callScreen(alice)).toHaveAttribute('data-signaling', 'reconnecting');
+    server = await startServer({}, port);
+    const back = Date.now();
+    // The call itself never noticed: still connected, frames still flowing.
+    await expect(callScreen(alice)).toHaveAttribute('data-state', 'connected');
+    expect((await stats(bob)).framesDecoded).toBeGreaterThan(framesAtKill);
+    for (const page of [alice, bob]) {
+      await expect(callScreen(page)).toHaveAttribute('data-signaling', 'connected', { timeout: 10_000 });
+    }
+    const reconnectMs = Date.now() - back;
+    console.log(`both peers back on the broker ${reconnectMs} ms after it was healthy`);
+    expect(reconnectMs).toBeLessThan(3_000);
+    await expectFramesFlowing(bob);
+
+    // Signaling is alive: an ICE restart renegotiates through the new broker.
+    const before = await negotiations(alice) + (await negotiations(bob));
+    await alice.evaluate(() => {
+      const pcs = (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs;
+      [...pcs].reverse().find((p) => p.connectionState !== 'closed')!.restartIce();
+    });
+    await expect.poll(async () => (await negotiations(alice)) + (await negotiations(bob))).toBeGreaterThanOrEqual(before + 2);
+    await expectState(alice, 'connected');
+    await expectFramesFlowing(alice);
+    await expectFramesFlowing(bob);
+  } finally {
+    await ca.close();
+    await cb.close();
+    await server.stop();
+  }
+});
+
+test('reloading one side mid-call: both back to connected and decoding within 5 s, no third person', async ({ peer }) => {
+  const { alice, bob } = await connectedPair(peer);
+  const t0 = Date.now();
+  await bob.reload();
+  // No pre-join tap: the reload lands back in the call.
+  await expectState(bob, 'connected', 5_000);
+  await expectState(alice, 'connected', 5_000);
+  await expectFramesFlowing(bob, 5, 5_000);
+  await expectFramesFlowing(alice, 5, 5_000);
+  console.log(`reload → frames both ways in ${Date.now() - t0} ms`);
+  await expect(callScreen(bob)).not.toHaveAttribute('data-state', 'full');
+});
+
+test('the other person’s tab dies (no hang-up): this side sees they left, and someone new can join', async ({ peer }) => {
+  const { alice, bob, link } = await connectedPair(peer);
+  const t0 = Date.now();
+  await bob.context().close(); // abrupt: no bye, no cleared presence
+  await expectState(alice, 'waiting', 20_000);
+  await expect(alice.getByText('The other person left')).toBeVisible();
+  console.log(`left state after ${Date.now() - t0} ms`);
+  const carol = await peer();
+  await joinCall(carol, link);
+  await expectState(carol, 'connected');
+  await expectFramesFlowing(alice);
+});

@@ -1,0 +1,124 @@
+import { describe, expect, it } from 'vitest';
+import {
+  clientIdFor, DecryptError, deriveKey, deriveRoomId, fromBase64Url, isSecret, MAX_SDP_CHARS, newPeerId, newSecret, openMessage,
+  parseClientId, parseMessage, parseRoomFilter, parseTopic, peerTopic, ProtocolError, roomFilters, sdpFingerprint, sealMessage,
+  toBase64Url, verificationCode, type SignalMessage,
+} from '../../protocol/index';
+
+const FP_A = Array.from({ length: 32 }, (_, i) => (i * 7).toString(16).padStart(2, '0').toUpperCase()).join(':');
+const FP_B = Array.from({ length: 32 }, (_, i) => (255 - i).toString(16).padStart(2, '0').toUpperCase()).join(':');
+const sdp = (fp = FP_A, extra = '') => `v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=fingerprint:sha-256 ${fp}\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=fingerprint:sha-256 ${fp}\r\n${extra}`;
+
+describe('ids and encoding', () => {
+  it('makes 128-bit base64url secrets', () => {
+    const s = newSecret();
+    expect(s).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(fromBase64Url(s)?.length).toBe(16);
+    expect(isSecret(s)).toBe(true);
+    expect(isSecret(s.slice(1))).toBe(false);
+    expect(isSecret(s.slice(0, 21) + '!')).toBe(false);
+  });
+  it('round-trips base64url and rejects non-canonical text', () => {
+    for (let n = 0; n < 20; n++) {
+      const b = crypto.getRandomValues(new Uint8Array(n));
+      expect(fromBase64Url(toBase64Url(b))).toEqual(b);
+    }
+    expect(fromBase64Url('AQ')).toEqual(Uint8Array.of(1));
+    expect(fromBase64Url('AB')).toBeNull(); // leftover bits set: not canonical
+    expect(fromBase64Url('A')).toBeNull();
+  });
+});
+
+describe('topics', () => {
+  it('builds and parses the layout', async () => {
+    const room = await deriveRoomId(newSecret());
+    const peer = newPeerId();
+    expect(parseTopic(peerTopic(room, peer, 'signal'))).toEqual({ room, peer, kind: 'signal' });
+    expect(roomFilters(room).map(parseRoomFilter)).toEqual([{ room, kind: 'presence' }, { room, kind: 'signal' }]);
+    expect(parseClientId(clientIdFor(room, peer))).toEqual({ room, peer });
+    for (const bad of ['#', '+/#', `tandem/v1/${room}/#`, `tandem/v1/${room}/${peer}/other`, `$SYS/x`, `tandem/v1/${room}/+/signal`]) {
+      expect(parseTopic(bad)).toBeNull();
+    }
+    expect(parseRoomFilter(`tandem/v1/${room}/#`)).toBeNull();
+    expect(parseClientId('mqttjs_1234')).toBeNull();
+  });
+});
+
+describe('crypto', () => {
+  it('derives a room id that does not reveal the secret and is stable', async () => {
+    const secret = newSecret();
+    const room = await deriveRoomId(secret);
+    expect(room).toHaveLength(22);
+    expect(room).not.toContain(secret.slice(0, 8));
+    expect(await deriveRoomId(secret)).toBe(room);
+    expect(await deriveRoomId(newSecret())).not.toBe(room);
+  });
+
+  it('seals and opens a message, bound to key and topic', async () => {
+    const secret = newSecret();
+    const key = await deriveKey(secret);
+    const room = await deriveRoomId(secret);
+    const peer = newPeerId();
+    const topic = peerTopic(room, peer, 'presence');
+    const msg: SignalMessage = { v: 1, from: peer, session: 'abc', gen: 1, type: 'presence', offer: { type: 'offer', sdp: sdp() } };
+    const sealed = await sealMessage(key, topic, msg);
+    expect(new TextDecoder().decode(sealed)).not.toContain('fingerprint');
+    expect(await openMessage(key, topic, 'presence', sealed)).toEqual(msg);
+
+    const otherKey = await deriveKey(newSecret());
+    await expect(openMessage(otherKey, topic, 'presence', sealed)).rejects.toBeInstanceOf(DecryptError);
+    await expect(openMessage(key, peerTopic(room, newPeerId(), 'presence'), 'presence', sealed)).rejects.toBeInstanceOf(DecryptError);
+    const flipped = sealed.slice();
+    flipped[flipped.length - 1]! ^= 1;
+    await expect(openMessage(key, topic, 'presence', flipped)).rejects.toMatchObject({ reason: 'authentication' });
+    await expect(openMessage(key, topic, 'presence', new Uint8Array([1, 2, 3]))).rejects.toMatchObject({ reason: 'malformed' });
+  });
+});
+
+describe('message validation', () => {
+  const env = { v: 1, from: newPeerId(), session: 's1', gen: 1 };
+  const to = { session: 's2', gen: 1 };
+  const parse = (x: unknown, kind: 'presence' | 'signal' = 'signal') => parseMessage(JSON.stringify(x), kind);
+
+  it('accepts each message type on its topic', () => {
+    expect(parse({ ...env, type: 'presence', offer: null }, 'presence').type).toBe('presence');
+    expect(parse({ ...env, type: 'description', to, description: { type: 'answer', sdp: sdp() } }).type).toBe('description');
+    expect(parse({ ...env, type: 'candidate', to, candidate: { candidate: 'candidate:1 1 udp 1 127.0.0.1 5000 typ host', sdpMid: '0', sdpMLineIndex: 0, usernameFragment: null } }).type).toBe('candidate');
+    expect(parse({ ...env, type: 'media', to, state: { audioMuted: true, videoOff: false, screen: false } }).type).toBe('media');
+    expect(parse({ ...env, type: 'bye', to: null }).type).toBe('bye');
+  });
+
+  it.each([
+    ['garbage JSON', '{not json', 'json'],
+    ['wrong version', JSON.stringify({ ...env, v: 2, type: 'bye', to: null }), 'version'],
+    ['unknown type', JSON.stringify({ ...env, type: 'hack', to: null }), 'shape'],
+    ['presence on signal topic', JSON.stringify({ ...env, type: 'presence', offer: null }), 'topic'],
+    ['bad peer id', JSON.stringify({ ...env, from: 'x', type: 'bye', to: null }), 'shape'],
+    ['oversize SDP', JSON.stringify({ ...env, type: 'description', to, description: { type: 'offer', sdp: sdp(FP_A, 'a=x\r\n'.repeat(MAX_SDP_CHARS / 5)) } }), 'sdp-size'],
+    ['too many candidates', JSON.stringify({ ...env, type: 'description', to, description: { type: 'offer', sdp: sdp(FP_A, 'a=candidate:1 1 udp 1 1.2.3.4 1 typ host\r\n'.repeat(51)) } }), 'sdp-candidates'],
+    ['two fingerprints', JSON.stringify({ ...env, type: 'description', to, description: { type: 'offer', sdp: sdp(FP_A, `a=fingerprint:sha-256 ${FP_B}\r\n`) } }), 'fingerprint'],
+    ['sha-1 fingerprint', JSON.stringify({ ...env, type: 'description', to, description: { type: 'offer', sdp: 'a=fingerprint:sha-1 AB:CD\r\n' } }), 'fingerprint'],
+    ['no fingerprint', JSON.stringify({ ...env, type: 'description', to, description: { type: 'offer', sdp: 'v=0\r\n' } }), 'fingerprint'],
+  ])('rejects %s', (_name, json, reason) => {
+    expect(() => parseMessage(json, 'signal')).toThrow(ProtocolError);
+    try {
+      parseMessage(json, 'signal');
+    } catch (e) {
+      expect((e as ProtocolError).reason).toBe(reason);
+    }
+  });
+
+  it('reads the one fingerprint of an SDP', () => {
+    expect(sdpFingerprint(sdp(FP_A.toLowerCase()))).toBe(FP_A);
+  });
+});
+
+describe('verification code', () => {
+  it('is the same for both sides and changes when a fingerprint changes', async () => {
+    const a = await verificationCode(FP_A, FP_B);
+    expect(a).toHaveLength(4);
+    expect(await verificationCode(FP_B, FP_A)).toEqual(a);
+    const tampered = FP_B.slice(0, -2) + (FP_B.endsWith('E0') ? 'E1' : 'E0');
+    expect(await verificationCode(FP_A, tampered)).not.toEqual(a);
+  });
+});
