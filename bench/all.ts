@@ -1,0 +1,37 @@
+/**
+ * `npm run bench`: every benchmark of issue 7 in turn: call setup in
+ * Chromium (bench/call.ts), broker (ours vs Mosquitto), cluster (1 vs 2
+ * processes on Redis), bundle (gzip sizes), then recovery after a network
+ * cut (bench/recovery.ts). `--smoke` goes to all of them; other options go to
+ * the broker and cluster benchmarks (`npm run bench -- --rooms 500 --sweep`).
+ * One benchmark failing does not stop the others; the exit status says
+ * whether all ran.
+ */
+import { main as broker } from './broker';
+import { main as bundle } from './bundle';
+import { main as call } from './call';
+import { main as cluster } from './cluster';
+import { main as recovery } from './recovery';
+
+const argv = process.argv.slice(2);
+const only = argv.includes('--smoke') ? ['--smoke'] : [];
+
+const runs: Array<[name: string, run: () => unknown]> = [
+  ['call', () => call(only)],
+  ['broker', () => broker(argv)],
+  ['cluster', () => cluster(argv)],
+  ['bundle', () => bundle(only)],
+  ['recovery', () => recovery(only)],
+];
+
+const failed: string[] = [];
+for (const [name, run] of runs) {
+  try {
+    await run();
+  } catch (err) {
+    failed.push(name);
+    console.error(`\nbench ${name} failed:`, err);
+  }
+}
+if (failed.length > 0) console.error(`\nFailed: ${failed.join(', ')}`);
+process.exit(failed.length > 0 ? 1 : 0);
