@@ -118,6 +118,9 @@ export class MqttSignaling extends Emitter<SignalingEvents> implements Signaling
   private async onMessage(topic: string, payload: Uint8Array): Promise<void> {
     const parsed = parseTopic(topic);
     if (!parsed || parsed.room !== this.opts.room) return this.drop('topic');
+    // MQTT 3.1.1 has no "no local" subscription option, so the broker echoes our
+    // own publishes back; the topic names the sender, so skip them before decrypting.
+    if (parsed.peer === this.peerId) return;
     if (payload.length === 0) {
       if (parsed.kind === 'presence') this.emit('presence-cleared', parsed.peer);
       return;

@@ -12,7 +12,7 @@ export function Home() {
     markAutojoin(secret);
     // Warm the call chunk and mqtt.js while the camera starts.
     void import('./CallPage');
-    void import('../signaling/mqtt');
+    void import('../signaling/mqtt').then((m) => m.loadMqtt());
     navigate(`/call#${secret}`);
   };
   return (

@@ -6,7 +6,7 @@
  * preview, key derivation, broker connection and room subscription (so the
  * other person's retained offer is already here when Join is tapped).
  */
-import { createContext, createSignal, useContext, type Accessor } from 'solid-js';
+import { batch, createContext, createSignal, useContext, type Accessor } from 'solid-js';
 import { clientIdFor, deriveKey, deriveRoomId, isSecret, newPeerId, type PeerId, type RoomId, type MediaState } from '../../protocol/index';
 import { CallError, isCallError, type CallErrorReason } from '../call/errors';
 import type { CallState } from '../call/machine';
@@ -88,6 +88,11 @@ function markJoined(room: RoomId, state: CallState): void {
   }
 }
 
+/** A reload after a long, steady call must count from now, not from the last state change. */
+function touchJoined(room: RoomId): void {
+  if (sessionStorage.getItem(JOINED_PREFIX + room)) sessionStorage.setItem(JOINED_PREFIX + room, String(Date.now()));
+}
+
 function recentlyJoined(room: RoomId): boolean {
   const at = Number(sessionStorage.getItem(JOINED_PREFIX + room));
   return at > 0 && Date.now() - at < REJOIN_WITHIN_MS;
@@ -118,6 +123,11 @@ export function createCallStore(secretText: string, origin: string): CallStore {
   let takenAutojoin = false;
   let hangingUp: Promise<void> | null = null;
   let ice: IceProvider | null = null;
+  let roomId: RoomId | null = null;
+  const onPageHide = () => {
+    if (roomId) touchJoined(roomId);
+  };
+  addEventListener('pagehide', onPageHide);
 
   const fail = (e: unknown) => {
     if (disposed) return;
@@ -130,13 +140,19 @@ export function createCallStore(secretText: string, origin: string): CallStore {
 
   const startSession = () => {
     if (!session || !joinRequested || signaling?.status !== 'connected') return;
-    setPhase('call');
-    session.start();
+    // One batch: a joiner passes through `waiting` on its way to `connecting`
+    // inside start(); rendering that (the waiting panel and its QR code) would
+    // only cost CPU on the call-setup critical path.
+    const s = session;
+    batch(() => {
+      setPhase('call');
+      s.start();
+    });
     void wakeLock.acquire();
     setMediaSessionHandlers();
   };
 
-  const setMediaSessionHandlers = () => {
+  const setMediaSessionHandlers = (clear = false) => {
     const ms = navigator.mediaSession as MediaSession | undefined;
     const handlers: Array<[string, () => void]> = [
       ['hangup', () => {
@@ -148,7 +164,7 @@ export function createCallStore(secretText: string, origin: string): CallStore {
     ];
     for (const [action, fn] of handlers) {
       try {
-        ms?.setActionHandler(action as MediaSessionAction, fn);
+        ms?.setActionHandler(action as MediaSessionAction, clear ? null : fn);
       } catch {
         // This browser doesn't know the action; the on-screen button still works.
       }
@@ -167,28 +183,45 @@ export function createCallStore(secretText: string, origin: string): CallStore {
     void wakeLock.reacquire();
     recheck('visible');
   };
-  const onNetwork = () => recheck('network');
-  const connection = (navigator as { connection?: EventTarget }).connection;
+  // `online`: an interface came (back) up, so the path may be new: restart ICE at once.
+  // `offline`: nothing to restart over; check what is still alive.
+  const onOnline = () => recheck('network');
+  const onOffline = () => recheck('visible');
+  const connection = (navigator as { connection?: EventTarget & { type?: string } }).connection;
+  // `change` also fires for new bandwidth/RTT estimates (often, on Android); only a
+  // new connection type (wifi -> cellular) means a new path.
+  let connectionType = connection?.type;
+  const onConnectionChange = () => {
+    if (connection?.type === connectionType) return;
+    connectionType = connection?.type;
+    recheck('network');
+  };
   document.addEventListener('visibilitychange', onVisible);
-  addEventListener('online', onNetwork);
-  connection?.addEventListener('change', onNetwork);
+  addEventListener('online', onOnline);
+  addEventListener('offline', onOffline);
+  connection?.addEventListener('change', onConnectionChange);
 
   async function prepare(): Promise<void> {
     if (!isSecret(secretText)) throw CallError.invalidLink();
     // Before anything else: on an insecure page Web Crypto is missing too.
     checkMediaSupport();
     const secret = secretText;
-    const [room, key] = await Promise.all([deriveRoomId(secret), deriveKey(secret)]);
-    // A reload, or the link reopened, within a minute of being in this call: straight back in.
-    const autojoin = takeAutojoin(secret) || recentlyJoined(room);
-    takenAutojoin = autojoin;
-    // mqtt.js (~100 KB gz) starts downloading now, in parallel with the camera.
+    // mqtt.js (~100 KB gz), the camera and the config all start now, in
+    // parallel with each other and with key derivation.
     const signalingModule = import('../signaling/mqtt').then((m) => {
       void m.loadMqtt();
       return m;
     });
     const mediaP = openLocalMedia();
     const configP = fetchClientConfig(origin);
+    // Awaited below; until then a refusal must not surface as an unhandled rejection.
+    mediaP.catch(() => undefined);
+    configP.catch(() => undefined);
+    const [room, key] = await Promise.all([deriveRoomId(secret), deriveKey(secret)]);
+    roomId = room;
+    // A reload, or the link reopened, within a minute of being in this call: straight back in.
+    const autojoin = takeAutojoin(secret) || recentlyJoined(room);
+    takenAutojoin = autojoin;
     const { MqttSignaling } = await signalingModule;
     let config: ClientConfig;
     try {
@@ -299,10 +332,14 @@ export function createCallStore(secretText: string, origin: string): CallStore {
       if (disposed) return;
       disposed = true;
       document.removeEventListener('visibilitychange', onVisible);
-      removeEventListener('online', onNetwork);
-      connection?.removeEventListener('change', onNetwork);
+      removeEventListener('online', onOnline);
+      removeEventListener('offline', onOffline);
+      connection?.removeEventListener('change', onConnectionChange);
+      removeEventListener('pagehide', onPageHide);
       quality.stop();
       ice?.stop();
+      // The OS must not offer "hang up" for a call that is over.
+      setMediaSessionHandlers(true);
       controls()?.stop();
       void wakeLock.release();
       stopStream(localStream());

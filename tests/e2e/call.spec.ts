@@ -12,6 +12,19 @@ test('two people see and hear each other through our broker', async ({ peer }) =
 
   await bob.goto(link);
   await expect(bob.getByTestId('local-video')).toBeVisible();
+  // The joiner goes straight to connecting: it never renders the waiting panel
+  // (and its QR code) on the call-setup path. Mutation records catch even a
+  // panel that was mounted and removed again within one task.
+  await bob.evaluate(() => {
+    const seen: string[] = [];
+    (window as unknown as { __seen: string[] }).__seen = seen;
+    new MutationObserver((records) => {
+      for (const r of records) {
+        if (r.type === 'attributes' && r.oldValue) seen.push(r.oldValue);
+        for (const n of r.addedNodes) if (n instanceof Element && (n.matches('.waiting-panel') || n.querySelector('.waiting-panel'))) seen.push('waiting-panel');
+      }
+    }).observe(document.body, { subtree: true, childList: true, attributes: true, attributeOldValue: true, attributeFilter: ['data-state'] });
+  });
   await bob.getByRole('button', { name: /^Join/ }).click();
 
   await expectState(alice, 'connected');
@@ -20,6 +33,9 @@ test('two people see and hear each other through our broker', async ({ peer }) =
   await expectFramesFlowing(bob);
   await expectAudioFlowing(alice);
   await expectAudioFlowing(bob);
+  const bobSaw = await bob.evaluate(() => (window as unknown as { __seen: string[] }).__seen);
+  expect(bobSaw).not.toContain('waiting');
+  expect(bobSaw).not.toContain('waiting-panel');
   for (const page of [alice, bob]) {
     const remote = page.getByTestId('remote-video');
     await expect(remote).toHaveJSProperty('muted', false);
