@@ -129,9 +129,14 @@ export function transition(ctx: CallContext, event: CallEvent, now: number, t: C
     case 'peer-connection':
       return onPeerConnection(ctx, event.state, now, t);
     case 'network-change':
-      // The side whose network changed knows first; waiting for ICE's own timers costs 5-15 s.
-      if (ctx.state !== 'connected' && ctx.state !== 'reconnecting') return stay;
-      return { context: { ...ctx, state: 'reconnecting', lostAt: ctx.lostAt ?? now }, effects: [{ type: 'restart-ice' }, { type: 'set-timer', name: 'restart-timeout', ms: t.restartTimeoutMs }] };
+      // The side whose network changed knows first; waiting for ICE's own timers
+      // costs 5-15 s. Only this side notices, so either side may restart here
+      // (perfect negotiation absorbs a collision). While media still flows the
+      // state stays `connected`: the restart swaps the path under a live call,
+      // and if the old path is dead ICE says so and we go `reconnecting` then.
+      if (ctx.state === 'connected') return { context: ctx, effects: [{ type: 'restart-ice' }] };
+      if (ctx.state !== 'reconnecting') return stay;
+      return { context: { ...ctx, lostAt: ctx.lostAt ?? now }, effects: [{ type: 'restart-ice' }, { type: 'set-timer', name: 'restart-timeout', ms: t.restartTimeoutMs }] };
     case 'timer':
       return onTimer(ctx, event.name, now, t);
     case 'hangup':

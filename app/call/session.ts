@@ -150,7 +150,12 @@ export class CallSession extends Emitter<SessionEvents> {
   private run(effect: Effect): void {
     switch (effect.type) {
       case 'set-timer':
-        this.timers.set(effect.name, effect.ms, () => this.dispatch({ type: 'timer', name: effect.name }));
+        this.timers.set(effect.name, effect.ms, () => {
+          // An ICE restart that healed the path without leaving `connected` fires no
+          // state event; check the real state before the machine escalates.
+          if (this.ctx.state === 'reconnecting' && this.neg?.pc.connectionState === 'connected') this.dispatch({ type: 'peer-connection', state: 'connected' });
+          this.dispatch({ type: 'timer', name: effect.name });
+        });
         return;
       case 'clear-timer':
         this.timers.clear(effect.name);

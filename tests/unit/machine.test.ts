@@ -94,9 +94,20 @@ describe('call state machine', () => {
     expect(at121.ctx).toMatchObject({ state: 'error', error: 'connection-lost' });
   });
 
-  it('a network change restarts ICE at once', () => {
+  it('a network change restarts ICE at once, without claiming a live call is lost', () => {
     const { ctx, effects } = drive([...inCall, { type: 'network-change' }]);
-    expect(ctx.state).toBe('reconnecting');
+    expect(ctx.state).toBe('connected');
     expect(effects).toContainEqual({ type: 'restart-ice' });
+    // Nothing is left to time out: a healthy call stays as it was.
+    const later = drive([...inCall, { type: 'network-change' }, { advance: DEFAULT_TIMINGS.rebuildAfterMs + 1 }]);
+    expect(later.ctx.state).toBe('connected');
+    expect(later.effects).not.toContainEqual({ type: 'rebuild-connection' });
+  });
+
+  it('a network change while reconnecting restarts ICE now instead of at the next timer, on either side', () => {
+    const lost = [{ type: 'joined' }, { type: 'remote-arrived', restarter: false }, { type: 'peer-connection', state: 'connected' }, { type: 'peer-connection', state: 'failed' }] as CallEvent[];
+    const { ctx, effects } = drive([...lost, { advance: 1_000 }, { type: 'network-change' }]);
+    expect(ctx).toMatchObject({ state: 'reconnecting', lostAt: 0 });
+    expect(effects.filter((e) => e.type === 'restart-ice')).toHaveLength(1);
   });
 });
