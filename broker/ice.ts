@@ -55,6 +55,8 @@ export interface IceResponse {
   iceServers: IceServer[];
   /** ms since the epoch; null = nothing in iceServers expires. */
   expiresAt: number | null;
+  /** The same moment as seconds from now, for clients whose clock is off; null with expiresAt. */
+  ttl: number | null;
 }
 
 export type IceRefusal = 'not-in-call' | 'rate-limited';
@@ -81,10 +83,10 @@ export function publicIceServers(ice: IceConfig): IceServer[] {
 /** STUN plus, when configured, TURN with a credential valid for `ttlSeconds` from `now`. */
 export function issueIceServers(ice: IceConfig, now: number): IceResponse {
   const iceServers = publicIceServers(ice);
-  if (!ice.turn) return { iceServers, expiresAt: null };
+  if (!ice.turn) return { iceServers, expiresAt: null, ttl: null };
   const { username, credential, expiresAt } = issueTurnCredential({ secret: ice.turn.secret, ttlSeconds: ice.turn.ttlSeconds, now });
   iceServers.push({ urls: [...ice.turn.urls], username, credential });
-  return { iceServers, expiresAt };
+  return { iceServers, expiresAt, ttl: Math.round((expiresAt - now) / 1000) };
 }
 
 /** What ip.ts `clientAddress` says when the socket has no address any more. */

@@ -13,6 +13,12 @@ export interface IceProvider {
 }
 
 const REFRESH_MARGIN_MS = 5 * 60_000;
+const RETRY_MS = 30_000;
+
+function retryDelay(retryAfter: string | null): number {
+  const s = Number(retryAfter);
+  return Number.isFinite(s) && s > 0 ? Math.min(s * 1000, 10 * 60_000) : RETRY_MS;
+}
 const RELAY_ONLY_KEY = 'tandem.relayOnly';
 
 export const relayOnly = (): boolean => {
@@ -31,24 +37,35 @@ export function createIceProvider(clientId: string, fallback: RTCIceServer[], on
   let servers = fallback;
   let timer: ReturnType<typeof setTimeout> | null = null;
   let stopped = false;
+  /** Whether the server gave us expiring TURN credentials (then they must be kept fresh). */
+  let haveTurn = false;
   const provider: IceProvider = {
     current: () => servers,
     async refresh() {
+      const schedule = (ms: number) => {
+        if (timer !== null) clearTimeout(timer);
+        timer = stopped ? null : setTimeout(() => void provider.refresh(), ms);
+      };
       try {
         const res = await fetch(`/api/ice?client=${encodeURIComponent(clientId)}`, { cache: 'no-store' });
-        if (!res.ok) return;
-        const body = (await res.json()) as { iceServers?: RTCIceServer[]; expiresAt?: number | null };
+        if (stopped) return;
+        if (!res.ok) {
+          // 404: a broker that isn't ours, so no TURN to fetch. 429 or 5xx: try again
+          // later (honouring Retry-After), so a long call never keeps expired credentials.
+          if (res.status !== 404 && haveTurn) schedule(retryDelay(res.headers.get('Retry-After')));
+          return;
+        }
+        const body = (await res.json()) as { iceServers?: RTCIceServer[]; expiresAt?: number | null; ttl?: number | null };
         if (!Array.isArray(body.iceServers) || stopped) return;
         servers = body.iceServers;
+        haveTurn = typeof body.ttl === 'number' || typeof body.expiresAt === 'number';
         onUpdate(servers);
-        if (timer !== null) clearTimeout(timer);
-        if (typeof body.expiresAt === 'number') {
-          const left = body.expiresAt - Date.now();
-          const wait = Math.max(5_000, left > 2 * REFRESH_MARGIN_MS ? left - REFRESH_MARGIN_MS : left / 2);
-          timer = setTimeout(() => void provider.refresh(), wait);
-        }
+        // The relative TTL, when the server sends it, is immune to a skewed client clock.
+        const left = typeof body.ttl === 'number' ? body.ttl * 1000 : typeof body.expiresAt === 'number' ? body.expiresAt - Date.now() : null;
+        if (left !== null) schedule(Math.max(5_000, left > 2 * REFRESH_MARGIN_MS ? left - REFRESH_MARGIN_MS : left / 2));
       } catch {
-        // Offline or not our server: STUN from /config.json still works for most calls.
+        // Offline: retry while we hold TURN credentials; STUN still works for most calls meanwhile.
+        if (haveTurn) schedule(RETRY_MS);
       }
     },
     stop() {

@@ -141,7 +141,7 @@ describe.skipIf(openssl === null)('HTTPS with a certificate from npm run cert', 
     expect(peer.granted).toEqual([1, 1]);
     const res = await httpsGet(`/api/ice?client=${encodeURIComponent(peer.client.options.clientId ?? '')}`);
     expect(res.status, res.text).toBe(200);
-    expect(JSON.parse(res.text)).toEqual({ iceServers: [], expiresAt: null });
+    expect(JSON.parse(res.text)).toEqual({ iceServers: [], expiresAt: null, ttl: null });
   });
 
   it('redirects every plain-HTTP request to https with path and query, host from Host', async () => {

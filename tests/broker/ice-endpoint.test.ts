@@ -61,8 +61,9 @@ describe('IceEndpoint', () => {
     const s = await setup();
     const res = await s.get(ask, '192.0.2.1');
     expect(res.status).toBe(200);
-    const body = res.body as { iceServers: Array<{ urls: string[]; username?: string }>; expiresAt: number };
+    const body = res.body as { iceServers: Array<{ urls: string[]; username?: string }>; expiresAt: number; ttl: number };
     expect(body.expiresAt).toBe((1_700_000_000 + 600) * 1000);
+    expect(body.ttl).toBe(600);
     expect(body.iceServers[0]).toEqual({ urls: ['stun:stun.example.org'] });
     expect(body.iceServers[1]?.username).toMatch(/^1700000600:/);
     expect(await s.metrics.text()).toMatch(/^tandem_turn_credentials_issued_total 1$/m);
@@ -71,7 +72,7 @@ describe('IceEndpoint', () => {
   it('without TURN answers STUN only, expiresAt null, and counts no credential', async () => {
     const s = await setup({ turn: null });
     const res = await s.get(ask, '192.0.2.1');
-    expect(res.body).toEqual({ iceServers: [{ urls: ['stun:stun.example.org'] }], expiresAt: null });
+    expect(res.body).toEqual({ iceServers: [{ urls: ['stun:stun.example.org'] }], expiresAt: null, ttl: null });
     expect(await s.metrics.text()).toMatch(/^tandem_turn_credentials_issued_total 0$/m);
   });
 
