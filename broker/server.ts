@@ -119,7 +119,15 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       else res.destroy();
     });
   };
-  const server: Server = config.tls ? createHttpsServer({ cert: config.tls.cert, key: config.tls.key }, handle) : createServer(handle);
+  // Slow-loris: a socket that trickles its request headers is closed on the same
+  // deadline as one that never sends MQTT CONNECT (Node's default is 60 s, checked
+  // every 30 s). Every request here is a small GET, so 30 s for the whole of it.
+  const httpOptions = {
+    headersTimeout: config.connectTimeoutMs,
+    requestTimeout: Math.max(30_000, config.connectTimeoutMs),
+    connectionsCheckingInterval: Math.min(1000, config.connectTimeoutMs),
+  };
+  const server: Server = config.tls ? createHttpsServer({ ...httpOptions, cert: config.tls.cert, key: config.tls.key }, handle) : createServer(httpOptions, handle);
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     // The raw path, not `new URL(...)`: URL parsing would resolve `..` and

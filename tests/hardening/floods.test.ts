@@ -4,6 +4,7 @@
  * and never say CONNECT. Through both, a legitimate client from another
  * address (127.0.0.2) must connect in under a second.
  */
+import { connect } from 'node:net';
 import type WebSocket from 'ws';
 import { afterEach, expect, it } from 'vitest';
 import { cleanup, makeDist } from '../helpers/broker';
@@ -129,5 +130,54 @@ it('1,000 sockets that never send CONNECT are all closed at CONNECT_TIMEOUT_MS, 
   // Closed by the deadline, not earlier and not much later.
   expect(Math.min(...lifetimes)).toBeGreaterThanOrEqual(4990);
   expect(Math.max(...lifetimes)).toBeLessThan(8000);
+  expect(s.output()).not.toMatch(/uncaught|unhandled/i);
+});
+
+it('500 slow-loris sockets that trickle request headers are closed at CONNECT_TIMEOUT_MS, while a legitimate client connects at once', async () => {
+  const s = await serve({ CONNECT_TIMEOUT_MS: '3000' });
+  const { port } = new URL(s.url);
+  const addresses = Array.from({ length: 25 }, (_, i) => `127.0.2.${i + 1}`);
+  const lifetimes: number[] = [];
+  const answered: number[] = [];
+  const closes: Array<Promise<void>> = [];
+  await pool(
+    addresses.flatMap((address) => Array.from({ length: 20 }, () => address)),
+    100,
+    async (localAddress) => {
+      const sock = connect({ host: '127.0.0.1', port: Number(port), localAddress });
+      await new Promise<void>((resolve, reject) => sock.once('connect', resolve).once('error', reject));
+      const opened = performance.now();
+      // Never a complete header block: one more header line every second.
+      sock.write('GET / HTTP/1.1\r\nHost: x\r\n');
+      let drip: ReturnType<typeof setInterval> | null = setInterval(() => sock.write(`X-${Math.random().toString(36).slice(2)}: y\r\n`), 1000);
+      // Timed to the server's end of the connection (its 408 and FIN), not to our own close.
+      closes.push(
+        new Promise<void>((resolve) => {
+          const done = () => {
+            if (!drip) return;
+            clearInterval(drip);
+            drip = null;
+            lifetimes.push(performance.now() - opened);
+            sock.destroy();
+            resolve();
+          };
+          sock.once('data', (d) => answered.push(String(d).startsWith('HTTP/1.1 408') ? performance.now() - opened : Infinity));
+          sock.once('end', done).once('close', done);
+        }),
+      );
+      sock.on('error', () => undefined);
+    },
+  );
+  const legit = await legitimateClient(s.url);
+  expect(legit.connectMs).toBeLessThan(1000);
+  await Promise.all(closes);
+  console.log(
+    `[slow-loris] 500 sockets answered 408 after ${Math.min(...answered).toFixed(0)}–${Math.max(...answered).toFixed(0)} ms, ` +
+      `closed after ${Math.min(...lifetimes).toFixed(0)}–${Math.max(...lifetimes).toFixed(0)} ms; legit CONNACK ${legit.connectMs.toFixed(0)} ms`,
+  );
+  // Node's own default would be 60 s (checked every 30 s).
+  expect(answered).toHaveLength(500);
+  expect(Math.max(...answered)).toBeLessThan(3000 + 2000);
+  expect(Math.max(...lifetimes)).toBeLessThan(3000 + 4000);
   expect(s.output()).not.toMatch(/uncaught|unhandled/i);
 });
