@@ -6,6 +6,8 @@
 export class ScreenWakeLock {
   private sentinel: WakeLockSentinel | null = null;
   private wanted = false;
+  /** One request at a time: visibilitychange can call acquire() while the first is pending. */
+  private requesting = false;
 
   static get supported(): boolean {
     return typeof navigator !== 'undefined' && 'wakeLock' in navigator;
@@ -13,12 +15,23 @@ export class ScreenWakeLock {
 
   async acquire(): Promise<void> {
     this.wanted = true;
-    if (!ScreenWakeLock.supported || this.sentinel || document.visibilityState !== 'visible') return;
+    if (!ScreenWakeLock.supported || this.sentinel || this.requesting || document.visibilityState !== 'visible') return;
+    this.requesting = true;
     try {
-      this.sentinel = await navigator.wakeLock.request('screen');
-      this.sentinel.addEventListener('release', () => (this.sentinel = null));
+      const sentinel = await navigator.wakeLock.request('screen');
+      // Hung up while the request was in flight: nobody would release this one.
+      if (!this.wanted) {
+        await sentinel.release().catch(() => undefined);
+        return;
+      }
+      this.sentinel = sentinel;
+      sentinel.addEventListener('release', () => {
+        if (this.sentinel === sentinel) this.sentinel = null;
+      });
     } catch {
       // Battery saver or a policy said no: the call works, the screen may dim.
+    } finally {
+      this.requesting = false;
     }
   }
 

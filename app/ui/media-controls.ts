@@ -12,6 +12,13 @@ import { videoIsSending } from '../call/stats';
 import { CameraSwitcher, facingOf, listCameras, openCamera } from '../media/camera';
 import { canShareScreen, openScreen } from '../media/screen';
 
+/** The OS call controls (lock screen, PiP window) show our mute/camera state, where the browser has them. */
+function showInMediaSession(state: MediaState): void {
+  const ms = (typeof navigator !== 'undefined' ? navigator.mediaSession : undefined) as (MediaSession & { setMicrophoneActive?: (on: boolean) => Promise<void>; setCameraActive?: (on: boolean) => Promise<void> }) | undefined;
+  void ms?.setMicrophoneActive?.(!state.audioMuted)?.catch(() => undefined);
+  void ms?.setCameraActive?.(!state.videoOff)?.catch(() => undefined);
+}
+
 export function createMediaControls(stream: MediaStream, session: () => CallSession | null, onError: (reason: CallErrorReason) => void) {
   const [muted, setMuted] = createSignal(false);
   const [cameraOff, setCameraOff] = createSignal(false);
@@ -43,6 +50,7 @@ export function createMediaControls(stream: MediaStream, session: () => CallSess
   const tell = () => {
     const state: MediaState = { audioMuted: muted(), videoOff: cameraOff() && !sharing(), screen: sharing() };
     session()?.setMediaState(state);
+    showInMediaSession(state);
   };
 
   const setCamera = (track: MediaStreamTrack | null) => {
@@ -102,6 +110,8 @@ export function createMediaControls(stream: MediaStream, session: () => CallSess
     switchCamera: () =>
       exclusive(async () => {
         const old = camera;
+        // setCamera() moves cameraId to each candidate tried; remember ours.
+        const original = cameraId;
         const next = await switcher.next(
           cameraId,
           () => {
@@ -119,7 +129,7 @@ export function createMediaControls(stream: MediaStream, session: () => CallSess
         );
         if (!next) {
           // No other camera works: go back to the one we had.
-          const back = await openCamera(cameraId);
+          const back = await openCamera(original);
           setCamera(back);
           await session()?.replaceVideoTrack(back);
         }

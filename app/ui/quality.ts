@@ -19,9 +19,9 @@ export function createQuality(pc: Accessor<RTCPeerConnection | null>, connected:
     setCurrent(quality(prev, s));
     prev = s;
     if (codeFor !== p && p.localDescription && p.remoteDescription) {
-      codeFor = p;
       try {
         setCode(await verificationCode(sdpFingerprint(p.localDescription.sdp), sdpFingerprint(p.remoteDescription.sdp)));
+        codeFor = p; // only once it worked: a failure is retried on the next tick
       } catch {
         setCode(null);
       }
