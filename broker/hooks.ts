@@ -16,8 +16,10 @@ import {
   MAX_CLIENT_ID_CHARS,
   MAX_PAYLOAD_BYTES,
   MAX_TOPIC_CHARS,
+  isPeerToken,
   isRetainedKind,
   parseClientId,
+  peerIdOf,
   parseTopic,
   peerTopic,
   roomFilters,
@@ -59,6 +61,8 @@ const DEFAULT_KEEPALIVE = { minSeconds: 5, maxSeconds: 120 };
 
 /** CONNACK return codes of MQTT 3.1.1 §3.2.2.3. */
 const IDENTIFIER_REJECTED = 2;
+const SERVER_UNAVAILABLE = 3;
+const BAD_CREDENTIALS = 4;
 const NOT_AUTHORIZED = 5;
 
 export class BrokerPolicy {
@@ -87,7 +91,7 @@ export class BrokerPolicy {
       done(null, true);
     },
 
-    authenticate: (client, _username, _password, done) => {
+    authenticate: (client, username, password, done) => {
       // Checked before parsing: whatever else it is, a longer id is not one of ours.
       const id = typeof client.id === 'string' && client.id.length <= MAX_CLIENT_ID_CHARS ? parseClientId(client.id) : null;
       if (!id) {
@@ -103,8 +107,29 @@ export class BrokerPolicy {
         done(authError(NOT_AUTHORIZED, 'only clean sessions are accepted'), null);
         return;
       }
-      this.sessions.set(client, { room: id.room, peer: id.peer, admitted: false });
-      done(null, true);
+      // The password is the peer's token and the peer id its hash (protocol/crypto.ts
+      // `peerIdOf`): a former member who saw a peer id in a topic can't connect as it.
+      const token = password ? password.toString('utf8') : null;
+      if (username !== id.room || !isPeerToken(token)) {
+        this.refuse('credentials', client);
+        done(authError(BAD_CREDENTIALS, 'username must be the room id, password the token of the peer id'), null);
+        return;
+      }
+      peerIdOf(token).then(
+        (peer) => {
+          if (peer !== id.peer) {
+            this.refuse('credentials', client);
+            done(authError(BAD_CREDENTIALS, 'the password must be the token of the peer id'), null);
+            return;
+          }
+          this.sessions.set(client, { room: id.room, peer: id.peer, admitted: false });
+          done(null, true);
+        },
+        (err: unknown) => {
+          this.deps.logger.error({ err }, 'peer id check failed');
+          done(authError(SERVER_UNAVAILABLE, 'server unavailable'), null);
+        },
+      );
     },
 
     authorizeSubscribe: (client, sub, done) => {

@@ -29,6 +29,7 @@ function processMetrics(): Registry {
 /** Why a client's request was refused. Labels are a closed set: no ids, ever. */
 export const REFUSAL_REASONS = [
   'client-id',
+  'credentials',
   'session',
   'subscribe-filter',
   'room-full',

@@ -3,6 +3,7 @@
  * secret; the broker sees the room id (a one-way hash) and ciphertext.
  *
  *   roomId = base64url(SHA-256("tandem/v1/room-id" ‖ secret)[0..16])
+ *   peerId = base64url(SHA-256("tandem/v1/peer-id" ‖ token)[0..9]), token = the MQTT password
  *   key    = HKDF-SHA-256(ikm = secret, salt = "tandem/v1", info = "signaling-key") → AES-256-GCM
  *   wire   = 0x01 ‖ iv(12 random bytes) ‖ AES-GCM(key, iv, aad = topic, plaintext = JSON)
  *
@@ -10,8 +11,8 @@
  * topic (another peer's, or presence → signal) fails to open.
  */
 import { fromBase64Url, toBase64Url, utf8 } from './encoding';
-import type { RoomId, Secret } from './ids';
-import { ROOM_ID_BYTES } from './ids';
+import type { PeerId, PeerToken, RoomId, Secret } from './ids';
+import { PEER_ID_BYTES, ROOM_ID_BYTES } from './ids';
 
 const subtle = (): SubtleCrypto => globalThis.crypto.subtle;
 const WIRE_VERSION = 1;
@@ -37,6 +38,22 @@ function concat(...parts: Uint8Array[]): Uint8Array<ArrayBuffer> {
 export async function deriveRoomId(secret: Secret): Promise<RoomId> {
   const digest = await subtle().digest('SHA-256', concat(utf8.encode('tandem/v1/room-id'), secretBytes(secret)));
   return toBase64Url(new Uint8Array(digest).slice(0, ROOM_ID_BYTES)) as RoomId;
+}
+
+/** Domain separation for `peerIdOf`; exported so a synchronous implementation (node:crypto) can match it. */
+export const PEER_ID_LABEL = 'tandem/v1/peer-id';
+
+/**
+ * A peer id is a hash of the peer's token, and the token is its MQTT password:
+ * the broker recomputes the id from the password at CONNECT, so knowing a
+ * peer id (every member of the room sees it in topics) is not enough to
+ * connect as that peer and take over its place.
+ */
+export async function peerIdOf(token: PeerToken): Promise<PeerId> {
+  const bytes = fromBase64Url(token);
+  if (!bytes) throw new TypeError('not a peer token');
+  const digest = await subtle().digest('SHA-256', concat(utf8.encode(PEER_ID_LABEL), bytes));
+  return toBase64Url(new Uint8Array(digest).slice(0, PEER_ID_BYTES)) as PeerId;
 }
 
 export async function deriveKey(secret: Secret): Promise<CryptoKey> {

@@ -14,6 +14,7 @@ import {
   sealMessage,
   topicKindOf,
   type PeerId,
+  type PeerToken,
   type RoomId,
   type SignalMessage,
 } from '../../protocol/index';
@@ -26,6 +27,8 @@ export interface SignalingOptions {
   brokerUrl: string;
   room: RoomId;
   peerId: PeerId;
+  /** Proves peerId to our broker (peerId = hash of it); any other broker ignores it. */
+  token: PeerToken;
   key: CryptoKey;
   log: Logger;
   reconnectPolicy?: ReconnectPolicy;
@@ -56,6 +59,10 @@ export class MqttSignaling extends Emitter<SignalingEvents> implements Signaling
     const policy = this.opts.reconnectPolicy ?? defaultReconnectPolicy;
     const options: IClientOptions = {
       clientId: clientIdFor(room, peerId),
+      // The room id as username lets a generic broker's ACL confine us to our
+      // room (Mosquitto: `pattern ... tandem/v1/%u/...`, deploy/mosquitto/).
+      username: room,
+      password: this.opts.token,
       protocolVersion: 4, // Aedes and the broker contract are MQTT 3.1.1
       clean: true,
       keepalive: KEEPALIVE_SECONDS,

@@ -7,7 +7,7 @@
  * other person's retained offer is already here when Join is tapped).
  */
 import { batch, createContext, createSignal, useContext, type Accessor } from 'solid-js';
-import { clientIdFor, deriveKey, deriveRoomId, isSecret, newPeerId, type PeerId, type RoomId, type MediaState } from '../../protocol/index';
+import { clientIdFor, deriveKey, deriveRoomId, isPeerToken, isSecret, newPeerToken, peerIdOf, type MediaState, type PeerId, type PeerToken, type RoomId } from '../../protocol/index';
 import { CallError, isCallError, type CallErrorReason } from '../call/errors';
 import type { CallState } from '../call/machine';
 import type { Logger } from '../call/negotiator';
@@ -66,14 +66,17 @@ const log: Logger = {
   warn: (msg, data) => console.warn(`[tandem] ${msg}`, data ?? ''),
 };
 
-/** One peer id per tab and room, so a reload is the same peer (client-id takeover), never a third person. */
-function tabPeerId(room: RoomId): PeerId {
-  const key = `tandem.peer.${room}`;
+/**
+ * One peer token per tab and room, so a reload is the same peer (client-id
+ * takeover), never a third person. The peer id is its hash; the token itself
+ * is the MQTT password and never leaves this tab otherwise.
+ */
+async function tabPeer(room: RoomId): Promise<{ peerId: PeerId; token: PeerToken }> {
+  const key = `tandem.peer-token.${room}`;
   const saved = sessionStorage.getItem(key);
-  if (saved) return saved as PeerId;
-  const id = newPeerId();
-  sessionStorage.setItem(key, id);
-  return id;
+  const token = isPeerToken(saved) ? saved : newPeerToken();
+  sessionStorage.setItem(key, token);
+  return { peerId: await peerIdOf(token), token };
 }
 
 const JOINED_PREFIX = 'tandem.joined.';
@@ -237,8 +240,8 @@ export function createCallStore(secretText: string, origin: string): CallStore {
       });
       setOffline(false);
     }
-    const peerId = tabPeerId(room);
-    const sig = new MqttSignaling({ brokerUrl: config.brokerUrl, room, peerId, key, log });
+    const { peerId, token } = await tabPeer(room);
+    const sig = new MqttSignaling({ brokerUrl: config.brokerUrl, room, peerId, token, key, log });
     ice = createIceProvider(clientIdFor(room, peerId), config.iceServers, (servers) => {
       const live = pc();
       if (live && live.connectionState !== 'closed') live.setConfiguration({ ...live.getConfiguration(), iceServers: servers });

@@ -28,13 +28,15 @@ import {
   clientIdFor,
   deriveKey,
   deriveRoomId,
-  newPeerId,
+  newPeerToken,
+  peerIdOf,
   newSecret,
   openMessage,
   peerTopic,
   roomFilters,
   sealMessage,
   type PeerId,
+  type PeerToken,
   type RoomId,
   type SignalMessage,
 } from '../../protocol/index';
@@ -45,6 +47,7 @@ const JOIN_TIMEOUT_MS = 60_000;
 
 interface Peer {
   id: PeerId;
+  token: PeerToken;
   url: string;
   presence: string;
   signal: string;
@@ -113,10 +116,14 @@ async function handle(message: ToGenerator): Promise<void> {
 async function prepareRoom(index: number, cfg: LoadConfig): Promise<Room> {
   const secret = newSecret();
   const [id, key] = await Promise.all([deriveRoomId(secret), deriveKey(secret)]);
-  const peer = (n: number): Peer => {
-    const pid = newPeerId();
+  // Each peer proves its id with a token, as the app does (the broker checks it at CONNECT).
+  const tokens = [newPeerToken(), newPeerToken()] as const;
+  const ids = await Promise.all(tokens.map((t) => peerIdOf(t)));
+  const peer = (n: 0 | 1): Peer => {
+    const pid = ids[n]!;
     return {
       id: pid,
+      token: tokens[n],
       url: cfg.urls[(index + n) % cfg.urls.length]!,
       presence: peerTopic(id, pid, 'presence'),
       signal: peerTopic(id, pid, 'signal'),
@@ -149,6 +156,8 @@ function connect(room: Room, peer: Peer, cfg: LoadConfig, n: number): Promise<Mq
   const localAddress = cfg.localAddresses.length > 0 ? cfg.localAddresses[n % cfg.localAddresses.length] : undefined;
   const options: IClientOptions = {
     clientId: clientIdFor(room.id, peer.id),
+    username: room.id,
+    password: Buffer.from(peer.token),
     protocolVersion: 4,
     clean: true,
     keepalive: KEEPALIVE_SECONDS,

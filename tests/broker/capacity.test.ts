@@ -4,11 +4,12 @@
  * connection takes their own place instead of a third one.
  */
 import { afterEach, expect, it } from 'vitest';
-import { peerTopic, roomFilters } from '../../protocol/index';
+import { clientIdFor, newPeerToken, peerTopic, roomFilters } from '../../protocol/index';
 import {
   admitted,
   barrier,
   cleanup,
+  connectRaw,
   joinRoom,
   metricValue,
   newPeerId,
@@ -19,6 +20,7 @@ import {
   subscribeGranted,
   withoutBarriers,
 } from '../helpers/broker';
+import { tokenOf } from '../helpers/peers';
 import { waitFor } from '../helpers/wait';
 
 afterEach(cleanup);
@@ -85,4 +87,38 @@ it('lets the same peer id take over its own place while the old connection is st
   // …and still counts two people: a third is refused.
   const { granted: third } = await joinRoom(server, room, newPeerId());
   expect(third).toEqual([128, 128]);
+});
+
+it('refuses a former member who knows a peer id but not its token: no takeover, the call goes on', async () => {
+  const server = await startTestServer();
+  const room = newRoomId();
+  const [a, b] = [newPeerId(), newPeerId()];
+  const alice = await admitted(server, room, a);
+  const bob = await admitted(server, room, b);
+  let aliceClosed = false;
+  alice.once('close', () => (aliceClosed = true));
+
+  // Every way of claiming Alice's clientId without her token gets CONNACK 4 (bad user name or password).
+  const attempts: Array<[string, { username?: string; password?: Buffer }]> = [
+    ['no credentials', {}],
+    ['no password', { username: room }],
+    ['another peer\u2019s valid token', { username: room, password: Buffer.from(tokenOf(b)!) }],
+    ['a fresh token', { username: room, password: Buffer.from(newPeerToken()) }],
+    ['her token with the wrong username', { username: newRoomId(), password: Buffer.from(tokenOf(a)!) }],
+    ['garbage', { username: room, password: Buffer.from('\u0000\u00ff'.repeat(40)) }],
+  ];
+  for (const [what, creds] of attempts) {
+    const err = await connectRaw(server, { clientId: clientIdFor(room, a), ...creds }).then(
+      () => null,
+      (e: { code?: number }) => e,
+    );
+    expect(err?.code, what).toBe(4);
+  }
+  expect(await metricValue(server, 'tandem_refused_total', { reason: 'credentials' })).toBe(attempts.length);
+
+  // Alice kept her connection and her place.
+  const got = waitFor<[string, Buffer]>(alice, 'message', { filter: (t) => t === peerTopic(room, b, 'signal') });
+  await bob.publishAsync(peerTopic(room, b, 'signal'), 'still you?', { qos: 1 });
+  expect((await got)[1].toString()).toBe('still you?');
+  expect(aliceClosed).toBe(false);
 });

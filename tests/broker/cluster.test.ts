@@ -7,7 +7,8 @@
  */
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { clientIdFor, newPeerId, peerTopic } from '../../protocol/index';
+import { clientIdFor, peerTopic } from '../../protocol/index';
+import { newPeerId } from '../helpers/peers';
 import { closePeers, joinAt, testRoom, type TestPeer } from '../helpers/mqtt-peer';
 import { findRedis, startRedis, type RedisServer } from '../helpers/redis';
 import { startServer, type ServerProcess } from '../helpers/server';

@@ -6,7 +6,8 @@
 import { expect, it } from 'vitest';
 import type { AedesPublishPacket, Client, PublishPacket, Subscription } from 'aedes';
 import { pino } from 'pino';
-import { clientIdFor, newPeerId, peerTopic, roomFilters, type PeerId, type RoomId } from '../../protocol/index';
+import { clientIdFor, peerTopic, roomFilters, type PeerId, type RoomId } from '../../protocol/index';
+import { newPeerId, tokenOf } from '../helpers/peers';
 import { BrokerPolicy } from '../../broker/hooks';
 import { Metrics } from '../../broker/metrics';
 import { MemoryRoomRegistry } from '../../broker/rooms';
@@ -22,7 +23,7 @@ function setup() {
 async function admit(policy: BrokerPolicy, room: RoomId, peer: PeerId): Promise<Client> {
   const client = { id: clientIdFor(room, peer), clean: true, closed: false } as unknown as Client;
   await new Promise<void>((resolve, reject) =>
-    policy.hooks.authenticate(client, undefined, undefined, (err, ok) => (ok ? resolve() : reject(err))),
+    policy.hooks.authenticate(client, room, Buffer.from(tokenOf(peer)!), (err, ok) => (ok ? resolve() : reject(err))),
   );
   const sub: Subscription = { topic: roomFilters(room)[0]!, qos: 1 };
   const granted = await new Promise<Subscription | null | undefined>((resolve, reject) =>

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { newPeerId } from '../../protocol/index';
+import { newPeerId } from '../helpers/peers';
 import { hostOf, redirectTarget } from '../../broker/http-redirect';
 import { requireBinary } from '../helpers/binaries';
 import { closePeers, joinAt, testRoom } from '../helpers/mqtt-peer';

@@ -10,7 +10,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { request } from 'node:http';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { newPeerId } from '../../protocol/index';
+import { newPeerId } from '../helpers/peers';
 import { issueTurnCredential } from '../../broker/turn';
 import { findTurnutils } from '../helpers/binaries';
 import { type Coturn, runUclient, startCoturn } from '../helpers/coturn';

@@ -6,7 +6,8 @@
  * lost stays true.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { newPeerId, peerTopic } from '../../protocol/index';
+import { peerTopic } from '../../protocol/index';
+import { newPeerId } from '../helpers/peers';
 import { waitFor } from '../helpers/wait';
 import { closePeers, connectAt, joinAt, testRoom, type TestPeer } from '../helpers/mqtt-peer';
 import { findMosquitto, startMosquitto, type Mosquitto } from '../helpers/mosquitto';
@@ -94,12 +95,29 @@ describe.skipIf(mosquittoBinary === null)('Mosquitto as the broker', () => {
       await cleared;
     });
 
-    it('room binding: a wildcard subscriber reads every room', async () => {
-      const { a } = await joinSequence(sample.wsUrl);
-      const spy = await connectAt(sample.wsUrl, await testRoom(), newPeerId());
+    it('room binding on the harness defaults (no ACL): a wildcard subscriber reads every room', async () => {
+      const { a } = await joinSequence(plain.wsUrl);
+      const spy = await connectAt(plain.wsUrl, await testRoom(), newPeerId());
       const seen = waitFor<[string]>(spy.client, 'message', { filter: (t: string) => t === peerTopic(a.room, a.peer, 'presence') });
       await spy.client.subscribeAsync('tandem/v1/+/+/presence', { qos: 1 });
       await seen;
     });
+  });
+
+  it("the sample ACL binds a client to the room in its username: a wildcard subscriber reads only its own room", async () => {
+    const { a } = await joinSequence(sample.wsUrl);
+    const spyRoom = await testRoom();
+    const spyPeer = newPeerId();
+    const spy = await connectAt(sample.wsUrl, spyRoom, spyPeer);
+    const topics: string[] = [];
+    spy.client.on('message', (topic) => topics.push(topic));
+    await spy.client.subscribeAsync(['tandem/v1/+/+/presence', 'tandem/v1/+/+/signal'], { qos: 1 });
+    // Our own retained presence is the barrier: the other room's (retained, older) would have come first.
+    const own = peerTopic(spyRoom.room, spyPeer, 'presence');
+    const marker = waitFor(spy.client, 'message', { filter: (t: string) => t === own });
+    await spy.client.publishAsync(own, 'marker', { qos: 1, retain: true });
+    await marker;
+    expect(topics).toEqual([own]);
+    expect(topics).not.toContain(peerTopic(a.room, a.peer, 'presence'));
   });
 });

@@ -5,7 +5,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { deriveKey, deriveRoomId, newPeerId, newSecret, type Secret } from '../../protocol/index';
+import { deriveKey, deriveRoomId, newSecret, type Secret } from '../../protocol/index';
+import { newPeerId } from '../helpers/peers';
 import { subscribeGranted } from '../helpers/broker';
 import { closePeers, joinAt, type TestPeer, type TestRoom } from '../helpers/mqtt-peer';
 import { startServer, type ServerProcess } from '../helpers/server';

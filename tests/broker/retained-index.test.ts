@@ -6,7 +6,8 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MemoryRetainedStore, RedisRetainedStore, indexRetainedByRoom, topicMatches, type RetainedMethods, type RetainedStore } from '../../broker/retained';
-import { newPeerId, peerTopic, roomFilters } from '../../protocol/index';
+import { peerTopic, roomFilters } from '../../protocol/index';
+import { newPeerId } from '../helpers/peers';
 import { newRoomId } from '../helpers/broker';
 import { findRedis, startRedis, type RedisServer } from '../helpers/redis';
 

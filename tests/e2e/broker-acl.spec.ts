@@ -1,5 +1,6 @@
 import mqtt from 'mqtt';
-import { clientIdFor, deriveRoomId, newPeerId, newSecret, roomFilters, type RoomId } from '../../protocol/index';
+import { clientIdFor, deriveRoomId, newSecret, roomFilters, type RoomId } from '../../protocol/index';
+import { credentials, newPeerId } from '../helpers/peers';
 import { expect, startCall, test } from './fixtures';
 
 /**
@@ -13,8 +14,11 @@ test('a raw MQTT client cannot read a waiting call', async ({ peer, server }) =>
   const room = await deriveRoomId(link.split('#')[1] as never);
 
   const otherRoom: RoomId = await deriveRoomId(newSecret());
+  const me = newPeerId();
+  // A legitimate client of its own room (valid credentials), hostile beyond it.
   const client = await mqtt.connectAsync(`${server.url.replace('http', 'ws')}/mqtt`, {
-    clientId: clientIdFor(otherRoom, newPeerId()),
+    clientId: clientIdFor(otherRoom, me),
+    ...credentials(otherRoom, me),
     protocolVersion: 4,
     reconnectPeriod: 0,
   });

@@ -12,6 +12,7 @@ import {
   TEST_LIMITS,
   admitted,
   cleanup,
+  connectPeer,
   connectRaw,
   metricValue,
   newPeerId,
@@ -131,7 +132,7 @@ it.each([
   const server = await startTestServer(limits({ keepaliveMinSeconds: 1, keepaliveMaxSeconds: 1 }));
   const closedFor = nextClose(server);
   const started = Date.now();
-  const client = await connectRaw(server, { clientId: clientIdFor(newRoomId(), newPeerId()), keepalive });
+  const client = await connectPeer(server, newRoomId(), newPeerId(), { keepalive });
   const clientClosed = waitFor(client, 'close');
   // mqtt.js sends nothing with keepalive 0 or 3600 here; the broker reaps it after 1.5 × 1 s [MQTT-3.1.2-24].
   expect(await closedFor).toBe('keepalive');
@@ -143,9 +144,17 @@ it.each([
 it('does not clamp the keepalive the app asks for (10 s)', async () => {
   const server = await startTestServer();
   const seen = waitFor<[{ _keepaliveInterval: number }]>(server.broker, 'clientReady');
-  await connectRaw(server, { clientId: clientIdFor(newRoomId(), newPeerId()), keepalive: 10 });
+  await connectPeer(server, newRoomId(), newPeerId(), { keepalive: 10 });
   const [client] = await seen;
   expect(client._keepaliveInterval).toBe(10 * 1500 + 1);
+});
+
+it('raises a keepalive below KEEPALIVE_MIN_S to the minimum, so a chatty client cannot make the broker time it every second', async () => {
+  const server = await startTestServer(limits({ keepaliveMinSeconds: 5, keepaliveMaxSeconds: 120 }));
+  const seen = waitFor<[{ _keepaliveInterval: number }]>(server.broker, 'clientReady');
+  await connectPeer(server, newRoomId(), newPeerId(), { keepalive: 1 });
+  const [client] = await seen;
+  expect(client._keepaliveInterval).toBe(5 * 1500 + 1);
 });
 
 it(`refuses a clientId longer than ${MAX_CLIENT_ID_CHARS} characters with CONNACK 2`, async () => {

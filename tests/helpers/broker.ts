@@ -15,7 +15,6 @@ import {
   MAX_PACKET_BYTES,
   ROOM_ID_BYTES,
   clientIdFor,
-  newPeerId,
   peerTopic,
   randomBase64Url,
   roomFilters,
@@ -26,6 +25,7 @@ import { loadConfig, type Config } from '../../broker/config';
 import type { ServerLimits } from '../../broker/limits';
 import type { CloseReason } from '../../broker/metrics';
 import { startServer, type RunningServer } from '../../broker/server';
+import { credentials, newPeerId } from './peers';
 import { waitFor } from './wait';
 
 export const INDEX_HTML = '<!doctype html><title>Tandem test</title><div id="app"></div>';
@@ -106,7 +106,7 @@ export async function connectPeer(
   peer: PeerId,
   options: IClientOptions = {},
 ): Promise<MqttClient> {
-  return connectRaw(server, { clientId: clientIdFor(room, peer), ...options });
+  return connectRaw(server, { clientId: clientIdFor(room, peer), ...credentials(room, peer), ...options });
 }
 
 /** Connects with any options (e.g. a clientId that does not parse). Rejects if CONNACK refuses. */

@@ -13,13 +13,13 @@ import WebSocket from 'ws';
 import {
   ROOM_ID_BYTES,
   clientIdFor,
-  newPeerId,
   peerTopic,
   randomBase64Url,
   roomFilters,
   type PeerId,
   type RoomId,
 } from '../../protocol/index';
+import { credentials, newPeerId } from './peers';
 import { waitFor } from './wait';
 
 export const newRoom = (): RoomId => randomBase64Url(ROOM_ID_BYTES) as RoomId;
@@ -102,6 +102,7 @@ export async function connectMqtt(mqttUrl: string, room: RoomId, peer: PeerId, o
   const client = mqtt.connect(mqttUrl, {
     protocolVersion: 4,
     clientId: clientIdFor(room, peer),
+    ...credentials(room, peer),
     reconnectPeriod: 0,
     connectTimeout: 5000,
     keepalive: options.keepalive ?? 10,

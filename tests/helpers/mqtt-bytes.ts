@@ -4,6 +4,7 @@
  * (random, truncated, mislabelled, mutated). Seeded, so a failing fuzz run
  * can be replayed with the seed it printed.
  */
+import { tokenOf } from './peers';
 
 /** Remaining Length [MQTT-2.2.3]: 7 bits per byte, low group first. */
 export function remainingLength(n: number): number[] {
@@ -28,8 +29,16 @@ function packet(first: number, body: Buffer): Buffer {
 
 const u16 = (n: number): Buffer => Buffer.of((n >> 8) & 0xff, n & 0xff);
 
-export function connect(clientId: string, keepalive = 10, flags = 0x02): Buffer {
-  return packet(0x10, Buffer.concat([utf8('MQTT'), Buffer.of(4, flags), u16(keepalive), utf8(clientId)]));
+/**
+ * CONNECT for `clientId`. For a `<room>.<peer>` whose peer came from
+ * helpers/peers.ts it carries the username and password the broker checks,
+ * as the app's does; `credentials: false` leaves them out.
+ */
+export function connect(clientId: string, keepalive = 10, flags = 0x02, { credentials: withCredentials = true } = {}): Buffer {
+  const [room = '', peer = ''] = clientId.split('.');
+  const token = withCredentials ? tokenOf(peer) : undefined;
+  const auth = token ? [utf8(room), utf8(token)] : [];
+  return packet(0x10, Buffer.concat([utf8('MQTT'), Buffer.of(4, token ? flags | 0xc0 : flags), u16(keepalive), utf8(clientId), ...auth]));
 }
 
 export function subscribe(id: number, filters: readonly string[], qos = 1): Buffer {

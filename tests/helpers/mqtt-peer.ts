@@ -14,6 +14,7 @@
  */
 import { EventEmitter } from 'node:events';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
+import { credentials } from './peers';
 import {
   KEEPALIVE_SECONDS,
   clientIdFor,
@@ -84,6 +85,7 @@ const open = new Set<MqttClient>();
 export async function connectAt(url: string, { room, key }: TestRoom, peer: PeerId, options: IClientOptions = {}): Promise<TestPeer> {
   const client = mqtt.connect(url, {
     clientId: clientIdFor(room, peer),
+    ...credentials(room, peer),
     protocolVersion: 4,
     clean: true,
     keepalive: KEEPALIVE_SECONDS,

@@ -2,14 +2,25 @@ import { describe, expect, it } from 'vitest';
 import {
   clientIdFor, DecryptError, deriveKey, deriveRoomId, fromBase64Url, isSecret, MAX_SDP_CHARS, newPeerId, newSecret, openMessage,
   parseClientId, parseMessage, parseRoomFilter, parseTopic, peerTopic, ProtocolError, roomFilters, sdpFingerprint, sealMessage,
-  toBase64Url, verificationCode, type SignalMessage,
+  toBase64Url, verificationCode, type SignalMessage, isPeerId, isPeerToken, newPeerToken, peerIdOf, type PeerToken,
 } from '../../protocol/index';
+import { peerIdOfSync } from '../helpers/peers';
 
 const FP_A = Array.from({ length: 32 }, (_, i) => (i * 7).toString(16).padStart(2, '0').toUpperCase()).join(':');
 const FP_B = Array.from({ length: 32 }, (_, i) => (255 - i).toString(16).padStart(2, '0').toUpperCase()).join(':');
 const sdp = (fp = FP_A, extra = '') => `v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=fingerprint:sha-256 ${fp}\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=fingerprint:sha-256 ${fp}\r\n${extra}`;
 
 describe('ids and encoding', () => {
+  it('derives a peer id from its token, the same way in Web Crypto and node:crypto', async () => {
+    const token = newPeerToken();
+    expect(isPeerToken(token)).toBe(true);
+    const id = await peerIdOf(token);
+    expect(isPeerId(id)).toBe(true);
+    expect(peerIdOfSync(token)).toBe(id);
+    expect(await peerIdOf(newPeerToken())).not.toBe(id);
+    await expect(peerIdOf('not base64url!' as PeerToken)).rejects.toThrow();
+  });
+
   it('makes 128-bit base64url secrets', () => {
     const s = newSecret();
     expect(s).toMatch(/^[A-Za-z0-9_-]{22}$/);
