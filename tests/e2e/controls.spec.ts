@@ -52,6 +52,16 @@ test('screen share replaces the camera, fits on the other side, and the camera r
   expect(await sentVideoLabel(alice)).not.toBe(camera);
   await expect(bob.getByTestId('remote-video')).toHaveCSS('object-fit', 'contain');
   await expectFramesFlowing(bob);
+  // What Bob decodes really is the display capture: its full size (the camera
+  // starts lower while bandwidth ramps up) at the ≤ 15 fps we ask screens for.
+  const screen = await alice.evaluate(() => {
+    const pcs = (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs;
+    const pc = [...pcs].reverse().find((p) => p.connectionState !== 'closed')!;
+    const { width, height } = pc.getTransceivers().find((x) => x.receiver.track.kind === 'video')!.sender.track!.getSettings();
+    return { width, height };
+  });
+  await expect.poll(async () => { const s = await stats(bob); return [s.frameWidth, s.frameHeight]; }).toEqual([screen.width, screen.height]);
+  await expect.poll(async () => (await stats(bob)).framesPerSecond).toBeLessThanOrEqual(16);
 
   // The browser's own "Stop sharing" bar ends the track: the same path must bring the camera back.
   await alice.evaluate(() => {

@@ -19,6 +19,8 @@ export interface Stats {
   framesDecoded: number;
   audioPackets: number;
   frameWidth: number;
+  frameHeight: number;
+  framesPerSecond: number;
   outboundAudioEnabled: boolean | null;
   candidateType: string | null;
 }
@@ -84,7 +86,7 @@ export async function stats(page: Page): Promise<Stats> {
   return page.evaluate(async () => {
     const pcs = (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs;
     const pc = [...pcs].reverse().find((p) => p.connectionState !== 'closed');
-    const out = { framesDecoded: 0, audioPackets: 0, frameWidth: 0, outboundAudioEnabled: null as boolean | null, candidateType: null as string | null };
+    const out = { framesDecoded: 0, audioPackets: 0, frameWidth: 0, frameHeight: 0, framesPerSecond: 0, outboundAudioEnabled: null as boolean | null, candidateType: null as string | null };
     if (!pc) return out;
     const report = await pc.getStats();
     const byId = new Map<string, Record<string, unknown>>();
@@ -93,6 +95,8 @@ export async function stats(page: Page): Promise<Stats> {
       if (s.type === 'inbound-rtp' && s.kind === 'video') {
         out.framesDecoded += (s.framesDecoded as number) ?? 0;
         out.frameWidth = (s.frameWidth as number) ?? out.frameWidth;
+        out.frameHeight = (s.frameHeight as number) ?? out.frameHeight;
+        out.framesPerSecond = (s.framesPerSecond as number) ?? out.framesPerSecond;
       }
       if (s.type === 'inbound-rtp' && s.kind === 'audio') out.audioPackets += (s.packetsReceived as number) ?? 0;
       if (s.type === 'transport' && s.selectedCandidatePairId) {

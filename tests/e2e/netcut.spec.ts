@@ -3,7 +3,7 @@ import { requireBinary } from '../helpers/binaries';
 import { BASE_ARGS, chromiumPath, FAKE_MEDIA_ARGS } from '../helpers/chromium';
 import { createNetns, type Netns } from '../helpers/netns';
 import { freePort, startServer, type ServerProcess } from '../helpers/server';
-import { expect, expectFramesFlowing, expectState, joinCall, startCall, stats, test } from './fixtures';
+import { expect, expectFramesFlowing, expectState, joinCall, negotiations, startCall, stats, test } from './fixtures';
 
 /**
  * One peer lives in its own network namespace; nftables drops its UDP (the
@@ -90,6 +90,7 @@ test.describe('network cut for one peer', () => {
 
   test('a 20 s cut shows reconnecting and recovers via ICE restart within 5 s of the network returning', async () => {
     const { alice, bob } = await call();
+    const offersBefore = (await negotiations(alice)) + (await negotiations(bob));
     netns.cutMedia();
     await expectState(alice, 'reconnecting', 20_000);
     await expectState(bob, 'reconnecting', 20_000);
@@ -103,6 +104,8 @@ test.describe('network cut for one peer', () => {
     await expect.poll(async () => (await stats(alice)).framesDecoded, { timeout: 10_000 }).toBeGreaterThan(before);
     console.log(`20 s cut: connected ${Date.now() - t0} ms after the network returned; states ${JSON.stringify(await statesSeen(alice))}`);
     expect(await statesSeen(alice)).toEqual(expect.arrayContaining(['reconnecting', 'connected']));
+    // It came back through an ICE restart (a new offer and answer), not by ICE healing alone.
+    expect((await negotiations(alice)) + (await negotiations(bob))).toBeGreaterThan(offersBefore);
     await alice.context().close();
     await bob.context().close();
   });

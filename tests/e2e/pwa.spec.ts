@@ -28,11 +28,16 @@ test('the shell opens offline: Home says so and disables Start; a call link show
     await expect(page.getByRole('status')).toContainText('You’re offline');
     await expect(page.getByTestId('local-video')).toBeVisible();
 
-    // Back online: the pre-join screen becomes ready by itself, and so does Home.
+    // Back online: the pre-join screen becomes ready by itself...
     await ctx.setOffline(false);
     await expect(page.getByRole('button', { name: /^Join/ })).toBeEnabled({ timeout: 15_000 });
+    // ...and so does an offline Home, on the same page, with no reload.
+    await ctx.setOffline(true);
     await page.goto('/');
+    await expect(start).toBeDisabled();
+    await ctx.setOffline(false);
     await expect(start).toBeEnabled();
+    await expect(page.getByRole('status')).toHaveCount(0);
   } finally {
     await ctx.close();
   }

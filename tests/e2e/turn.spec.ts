@@ -1,4 +1,3 @@
-import type { Browser, BrowserContext } from '@playwright/test';
 import { findTurnutils } from '../helpers/binaries';
 import { startCoturn, type Coturn } from '../helpers/coturn';
 import { startServer, type ServerProcess } from '../helpers/server';
@@ -11,6 +10,8 @@ import { expect, expectFramesFlowing, expectState, joinCall, newContext, startCa
  */
 const turnutils = findTurnutils();
 
+const pcPolicy = (p: string | undefined) => p ?? 'all';
+
 test.describe('TURN relay', () => {
   test.skip(turnutils === null, 'needs coturn (apt-get install -y coturn)');
   let turn: Coturn;
@@ -21,12 +22,6 @@ test.describe('TURN relay', () => {
   test.afterAll(async () => {
     await turn?.stop();
   });
-
-  async function relayOnlyContext(browser: Browser, url: string): Promise<BrowserContext> {
-    const ctx = await newContext(browser, url);
-    await ctx.addInitScript(() => localStorage.setItem('tandem.relayOnly', '1'));
-    return ctx;
-  }
 
   async function withServer(env: Record<string, string>, fn: (s: ServerProcess) => Promise<void>) {
     const server = await startServer(env);
@@ -39,11 +34,17 @@ test.describe('TURN relay', () => {
 
   test('a relay-only call connects through coturn with our credentials, and says Relayed', async ({ browser }) => {
     await withServer({ TURN_URLS: turn.url('udp'), TURN_SECRET: turn.secret, TURN_TTL: '600' }, async (server) => {
-      const a = await relayOnlyContext(browser, server.url);
-      const b = await relayOnlyContext(browser, server.url);
+      const a = await newContext(browser, server.url);
+      const b = await newContext(browser, server.url);
       try {
         const alice = await a.newPage();
         const bob = await b.newPage();
+        // Both turn on the privacy setting on Home, the way a person would.
+        for (const page of [alice, bob]) {
+          await page.goto('/');
+          await page.getByRole('button', { name: 'Relay only: off' }).click();
+          await expect(page.getByRole('button', { name: /^Relay only: on/ })).toHaveAttribute('aria-pressed', 'true');
+        }
         const link = await startCall(alice);
         await joinCall(bob, link);
         await expectState(alice, 'connected', 20_000);
@@ -54,10 +55,19 @@ test.describe('TURN relay', () => {
         expect((await stats(bob)).candidateType).toBe('relay');
         await alice.getByRole('button', { name: /Call quality/ }).click();
         await expect(alice.getByTestId('connection-path')).toHaveText('Relayed');
-        // The secret never reaches the page, and the logs hold no credential.
+        // The secret never reaches the page, and the logs hold neither it, the
+        // credential the page was issued, nor the call secret.
         const html = await alice.content();
         expect(html).not.toContain(turn.secret);
-        expect(server.output()).not.toContain(turn.secret);
+        const issued = await alice.evaluate(() => {
+          const pcs = (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs;
+          const pc = [...pcs].reverse().find((p) => p.connectionState !== 'closed')!;
+          return pc.getConfiguration().iceServers?.find((s) => s.credential)?.credential as string | undefined;
+        });
+        expect(issued).toBeTruthy();
+        expect(pcPolicy(await alice.evaluate(() => (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs.at(-1)!.getConfiguration().iceTransportPolicy))).toBe('relay');
+        const log = server.output();
+        for (const secret of [turn.secret, issued!, link.split('#')[1]!]) expect(log).not.toContain(secret);
       } finally {
         await a.close();
         await b.close();
@@ -68,11 +78,17 @@ test.describe('TURN relay', () => {
   test('a credential coturn refuses (wrong secret) ends in a clear error instead of spinning', async ({ browser }) => {
     test.setTimeout(90_000);
     await withServer({ TURN_URLS: turn.url('udp'), TURN_SECRET: 'not-the-coturn-secret-0123456789' }, async (server) => {
-      const a = await relayOnlyContext(browser, server.url);
-      const b = await relayOnlyContext(browser, server.url);
+      const a = await newContext(browser, server.url);
+      const b = await newContext(browser, server.url);
       try {
         const alice = await a.newPage();
         const bob = await b.newPage();
+        // Both turn on the privacy setting on Home, the way a person would.
+        for (const page of [alice, bob]) {
+          await page.goto('/');
+          await page.getByRole('button', { name: 'Relay only: off' }).click();
+          await expect(page.getByRole('button', { name: /^Relay only: on/ })).toHaveAttribute('aria-pressed', 'true');
+        }
         const link = await startCall(alice);
         await joinCall(bob, link);
         await expectState(bob, 'error', 40_000);

@@ -1,0 +1,69 @@
+import type { Page } from '@playwright/test';
+import { expect, expectState, joinCall, newContext, startCall, test } from './fixtures';
+
+/**
+ * Controls follow what the device can do: a button a device can't support is
+ * not shown (never one that fails), and one it can support works. The
+ * "device" is shaped with init scripts that remove or stub browser APIs.
+ */
+
+async function pageWith(browser: Parameters<typeof newContext>[0], url: string, script: string, permissions: string[] = []): Promise<Page> {
+  const ctx = await newContext(browser, url);
+  if (permissions.length > 0) await ctx.grantPermissions(permissions, { origin: url });
+  await ctx.addInitScript(script);
+  return ctx.newPage();
+}
+
+test('the waiting screen offers the share sheet only where the Web Share API exists, and Copy puts the link on the clipboard', async ({ browser, server }) => {
+  const withShare = await pageWith(
+    browser,
+    server.url,
+    `Object.defineProperty(Navigator.prototype, 'share', { configurable: true, value: async (data) => { window.__shared = data; } });`,
+    ['clipboard-read', 'clipboard-write'],
+  );
+  const withoutShare = await pageWith(browser, server.url, `delete Navigator.prototype.share;`);
+  try {
+    const link = await startCall(withShare);
+    await withShare.getByRole('button', { name: 'Share link' }).click();
+    await expect.poll(() => withShare.evaluate(() => (window as unknown as { __shared?: { url: string } }).__shared?.url)).toBe(link);
+    await withShare.getByRole('button', { name: 'Copy link' }).click();
+    await expect(withShare.getByRole('button', { name: 'Copied' })).toBeVisible();
+    expect(await withShare.evaluate(() => navigator.clipboard.readText())).toBe(link);
+
+    await startCall(withoutShare);
+    await expect(withoutShare.getByRole('button', { name: 'Copy link' })).toBeVisible();
+    await expect(withoutShare.getByRole('button', { name: 'Share link' })).toHaveCount(0);
+  } finally {
+    await withShare.context().close();
+    await withoutShare.context().close();
+  }
+});
+
+test('a phone with one camera and no screen capture gets no Switch camera or Share screen button; a laptop with both does', async ({ browser, server }) => {
+  // One camera (the others filtered out of enumerateDevices) and no getDisplayMedia, as on most phones.
+  const phone = await pageWith(
+    browser,
+    server.url,
+    `delete MediaDevices.prototype.getDisplayMedia;
+     const enumerate = MediaDevices.prototype.enumerateDevices;
+     MediaDevices.prototype.enumerateDevices = async function () {
+       let seen = false;
+       return (await enumerate.call(this)).filter((d) => d.kind !== 'videoinput' || (!seen && (seen = true)));
+     };`,
+  );
+  const laptop = await pageWith(browser, server.url, '');
+  try {
+    const link = await startCall(laptop);
+    await joinCall(phone, link);
+    await expectState(phone, 'connected');
+    await expectState(laptop, 'connected');
+    await expect(laptop.getByRole('button', { name: 'Switch camera' })).toBeVisible();
+    await expect(laptop.getByRole('button', { name: 'Share screen' })).toBeVisible();
+    await expect(phone.getByRole('button', { name: /Mute/ })).toBeVisible();
+    await expect(phone.getByRole('button', { name: 'Switch camera' })).toHaveCount(0);
+    await expect(phone.getByRole('button', { name: 'Share screen' })).toHaveCount(0);
+  } finally {
+    await phone.context().close();
+    await laptop.context().close();
+  }
+});
