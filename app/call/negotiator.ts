@@ -4,7 +4,7 @@
  * time (first call, screen share, ICE restart); on a collision the polite side
  * rolls back and the impolite side ignores the incoming offer.
  */
-import type { WireCandidate, WireDescription } from '../../protocol/index';
+import { MAX_SDP_CANDIDATES, type WireCandidate, type WireDescription } from '../../protocol/index';
 import { Emitter } from '../lib/emitter';
 import type { PeerConnectionState } from './machine';
 
@@ -24,8 +24,12 @@ export interface Logger {
   warn(msg: string, data?: Record<string, unknown>): void;
 }
 
-/** Remote candidates kept while no remote description is set. */
-const MAX_PENDING_CANDIDATES = 50;
+/**
+ * Remote candidates accepted per remote description (trickled ones; the SDP
+ * itself is capped by the codec): a real peer sends a few dozen at most, and
+ * each one makes the ICE agent send STUN checks to an address the sender chose.
+ */
+export const MAX_REMOTE_CANDIDATES = MAX_SDP_CANDIDATES;
 
 export class Negotiator extends Emitter<NegotiatorEvents> {
   private makingOffer = false;
@@ -38,6 +42,10 @@ export class Negotiator extends Emitter<NegotiatorEvents> {
   beforeAnswer: (() => void) | null = null;
   /** Descriptions applied from the other side (offers and answers). */
   remoteDescriptions = 0;
+  /** Remote candidates taken for the current remote description (queued or applied). */
+  private remoteCandidates = 0;
+  /** Remote candidates dropped over MAX_REMOTE_CANDIDATES. */
+  droppedCandidates = 0;
 
   constructor(
     readonly pc: RTCPeerConnection,
@@ -116,6 +124,8 @@ export class Negotiator extends Emitter<NegotiatorEvents> {
     try {
       await this.pc.setRemoteDescription(description); // implicit rollback on the polite side
       this.remoteDescriptions++;
+      // A new description (an ICE restart's, too) gets a fresh allowance; the queued ones are its own.
+      this.remoteCandidates = this.pending.length;
       if (description.type === 'offer') {
         this.beforeAnswer?.();
         this.beforeAnswer = null;
@@ -132,8 +142,14 @@ export class Negotiator extends Emitter<NegotiatorEvents> {
 
   async handleCandidate(candidate: WireCandidate): Promise<void> {
     if (this.closed) return;
+    if (this.remoteCandidates >= MAX_REMOTE_CANDIDATES) {
+      this.droppedCandidates++;
+      this.log.warn('signaling message dropped', { reason: 'candidates' });
+      return;
+    }
+    this.remoteCandidates++;
     if (!this.pc.remoteDescription) {
-      if (this.pending.length < MAX_PENDING_CANDIDATES) this.pending.push(candidate);
+      this.pending.push(candidate);
       return;
     }
     await this.addCandidate(candidate);

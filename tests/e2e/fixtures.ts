@@ -169,3 +169,13 @@ export async function sentVideoLabel(page: Page): Promise<string | null> {
     return t?.sender.track?.label ?? null;
   });
 }
+
+const fingerprintOf = (page: Page, which: 'localDescription' | 'remoteDescription') =>
+  page.evaluate((w) => {
+    const pcs = (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs;
+    const sdp = [...pcs].reverse().find((p) => p.connectionState !== 'closed')?.[w]?.sdp ?? '';
+    return /^a=fingerprint:sha-256 (\S+)/m.exec(sdp)?.[1] ?? '';
+  }, which);
+/** The sha-256 DTLS fingerprint in the page's current local / remote description. */
+export const localFingerprint = (page: Page) => fingerprintOf(page, 'localDescription');
+export const remoteFingerprint = (page: Page) => fingerprintOf(page, 'remoteDescription');

@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import { connect as tcpConnect, type Socket } from 'node:net';
 import { afterEach, expect, it } from 'vitest';
-import { MAX_CLIENT_ID_CHARS, clientIdFor, peerTopic } from '../../protocol/index';
+import { MAX_CLIENT_ID_CHARS, MAX_PACKET_BYTES, clientIdFor, peerTopic } from '../../protocol/index';
 import {
   TEST_LIMITS,
   admitted,
@@ -162,4 +162,19 @@ it(`refuses a clientId longer than ${MAX_CLIENT_ID_CHARS} characters with CONNAC
   const clientId = `${clientIdFor(newRoomId(), newPeerId())}${'x'.repeat(MAX_CLIENT_ID_CHARS)}`;
   await expect(connectRaw(server, { clientId })).rejects.toMatchObject({ code: 2 });
   expect(await metricValue(server, 'tandem_refused_total', { reason: 'client-id' })).toBe(1);
+});
+
+it('never negotiates per-message deflate, even when the client offers it (ciphertext does not compress; inflate amplifies memory)', async () => {
+  const server = await startTestServer();
+  const ws = await rawSocket(server); // ws clients offer permessage-deflate by default
+  expect(ws.extensions).toBe('');
+});
+
+it('closes a single WebSocket frame over MAX_PACKET_BYTES with 1009 before buffering it (ws maxPayload)', async () => {
+  const server = await startTestServer();
+  const ws = await rawSocket(server);
+  const closedFor = waitFor<[number, Buffer]>(ws, 'close');
+  ws.send(Buffer.alloc(MAX_PACKET_BYTES + 1024, 0x30), { binary: true });
+  const [code] = await closedFor;
+  expect(code).toBe(1009); // "message too big" [RFC 6455 §7.4.1]
 });

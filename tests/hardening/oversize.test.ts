@@ -155,6 +155,30 @@ it(`closes ${SOCKETS} sockets that each send a 70 KiB packet split over 100 WebS
   expect(s.output()).not.toMatch(/uncaught|unhandled/i);
 });
 
+it(`closes ${SOCKETS} sockets that each send a 17 KiB packet split over 100 WebSocket frames, at MAX_FRAMES_PER_PACKET`, async () => {
+  const s = await serve();
+  // Under the byte cap, but no client of ours ever splits a packet: 100 frames
+  // of ~170 bytes is how a slow drip keeps a socket's parser buffering.
+  const split = (p: Peer): Buffer[] => {
+    const topic = Buffer.from(peerTopic(p.room, p.peer, 'signal'));
+    const b = Buffer.concat([Buffer.of(topic.length >> 8, topic.length & 0xff), topic, Buffer.alloc(17 * 1024 - topic.length - 2, 0x44)]);
+    const whole = Buffer.concat([Buffer.of(0x30, ...remainingLength(b.length)), b]);
+    expect(whole.length).toBeLessThan(MAX_PACKET_BYTES);
+    const size = Math.ceil(whole.length / 100);
+    return Array.from({ length: 100 }, (_, i) => whole.subarray(i * size, (i + 1) * size));
+  };
+  const { sent, rssBefore, rssPeak } = await attack(split, 0);
+  console.log(
+    `[fragmented 17KiB/100 frames] ${SOCKETS} sockets; RSS ${(rssBefore / MB).toFixed(0)} → peak ${(rssPeak / MB).toFixed(0)} MB; ` +
+      `frames sent: ${Math.min(...sent)}–${Math.max(...sent)}`,
+  );
+  expect(await metric(s.url, 'tandem_connections_closed_total', { reason: 'fragmented' })).toBe(SOCKETS);
+  expect(await metric(s.url, 'tandem_messages_relayed_total')).toBeLessThan(10); // only the warm-up call's
+  expect(rssPeak - rssBefore).toBeLessThan(150 * MB);
+  await controlCall(mqttUrlOf(s.url));
+  expect(s.output()).not.toMatch(/uncaught|unhandled/i);
+});
+
 it(`bounds memory when ${SOCKETS} sockets each hold a packet just under the cap, never finished`, async () => {
   const s = await serve();
   // 60 frames of 1000 bytes: under the byte cap and under MAX_FRAMES_PER_PACKET (64), with the last frame withheld.
