@@ -142,6 +142,10 @@ export class Negotiator extends Emitter<NegotiatorEvents> {
 
   async handleCandidate(candidate: WireCandidate): Promise<void> {
     if (this.closed) return;
+    // Already in the description we applied (a waiting offerer's retained offer
+    // carries its candidates, and it trickles them again for a joiner that may
+    // have seen an older copy): nothing to add.
+    if (this.pc.remoteDescription?.sdp.includes(`a=${candidate.candidate}\r\n`)) return;
     if (this.remoteCandidates >= MAX_REMOTE_CANDIDATES) {
       this.droppedCandidates++;
       this.log.warn('signaling message dropped', { reason: 'candidates' });

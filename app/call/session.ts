@@ -20,7 +20,7 @@ export type SessionEvents = {
   'remote-media': (state: MediaState | null) => void;
   /** A new RTCPeerConnection was built (for stats and the verification code). */
   'peer-connection': (pc: RTCPeerConnection | null) => void;
-  /** Offers and answers sent so far (a track switch must not add any). */
+  /** Offers and answers sent so far (a track switch must not add any), once each is handed to signaling. */
   negotiations: (count: number) => void;
 };
 
@@ -264,9 +264,10 @@ export class CallSession extends Emitter<SessionEvents> {
     if (neg !== this.neg) return;
     const to = this.target();
     if (!to && d.type !== 'offer') return;
-    this.descriptionsSent++;
-    this.emit('negotiations', this.descriptionsSent);
+    const n = ++this.descriptionsSent;
     await (to ? this.out.send({ type: 'description', to, description: d }) : this.out.presence(d));
+    // After the send: the UI waits on this to render the call screen off the joiner's critical path.
+    this.emit('negotiations', n);
   }
 
   /**

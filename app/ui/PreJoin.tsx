@@ -16,8 +16,8 @@ export function PreJoin() {
             You’re offline. Calls need an internet connection; this page will be ready as soon as you’re back online.
           </p>
         </Show>
-        <button type="button" class="primary big" disabled={call.offline()} aria-describedby={call.offline() ? 'offline-reason' : undefined} onClick={() => call.join()}>
-          Join call
+        <button type="button" class="primary big" disabled={call.offline() || call.joining()} aria-describedby={call.offline() ? 'offline-reason' : undefined} onClick={() => call.join()}>
+          {call.joining() ? 'Joining…' : 'Join call'}
         </button>
         <RelayToggle />
       </div>

@@ -41,6 +41,8 @@ export interface CallStore {
   offline: Accessor<boolean>;
   signalingStatus: Accessor<SignalingStatus>;
   negotiations: Accessor<number>;
+  /** Join was tapped and the answer is being made: the call screen follows in a moment. */
+  joining: Accessor<boolean>;
   controls: Accessor<MediaControls | null>;
   quality: ReturnType<typeof createQuality>;
   pictureInPicture(video: HTMLVideoElement | null): void;
@@ -114,6 +116,7 @@ export function createCallStore(secretText: string, origin: string): CallStore {
   const [offline, setOffline] = createSignal(false);
   const [signalingStatus, setSignalingStatus] = createSignal<SignalingStatus>('connecting');
   const [negotiations, setNegotiations] = createSignal(0);
+  const [joining, setJoining] = createSignal(false);
   const [controls, setControls] = createSignal<MediaControls | null>(null);
   const [pc, setPc] = createSignal<RTCPeerConnection | null>(null);
   const quality = createQuality(pc, () => state() === 'connected');
@@ -147,12 +150,31 @@ export function createCallStore(secretText: string, origin: string): CallStore {
     // inside start(); rendering that (the waiting panel and its QR code) would
     // only cost CPU on the call-setup critical path.
     const s = session;
-    batch(() => {
+    batch(() => s.start());
+    const show = () => {
       setPhase('call');
-      s.start();
-    });
-    void wakeLock.acquire();
-    setMediaSessionHandlers();
+      void wakeLock.acquire();
+      setMediaSessionHandlers();
+    };
+    if (s.context.state !== 'connecting' || s.descriptionsSent > 0) {
+      show();
+      return;
+    }
+    // A joiner: its answer is being made right now. Mounting the call screen
+    // (videos, controls, panels) first would hold the main thread while the
+    // browser hands the answer back, so it renders as soon as the answer is on
+    // its way (150 ms at most; the Join button says "Joining…" meanwhile).
+    setJoining(true);
+    let shown = false;
+    const once = () => {
+      if (shown) return;
+      shown = true;
+      off();
+      clearTimeout(fallback);
+      show();
+    };
+    const off = s.on('negotiations', once);
+    const fallback = setTimeout(once, 150);
   };
 
   const setMediaSessionHandlers = (clear = false) => {
@@ -310,6 +332,7 @@ export function createCallStore(secretText: string, origin: string): CallStore {
     offline,
     signalingStatus,
     negotiations,
+    joining,
     controls,
     quality,
     pictureInPicture(video) {
@@ -317,8 +340,9 @@ export function createCallStore(secretText: string, origin: string): CallStore {
     },
     join() {
       joinRequested = true;
-      setPhase('call');
       startSession();
+      // Not connected to the broker yet: show the call screen ("Connecting…") until it is.
+      if (phase() === 'prejoin' && !joining()) setPhase('call');
     },
     hangup() {
       hangingUp ??= (async () => {

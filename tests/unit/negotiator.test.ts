@@ -153,4 +153,13 @@ describe('remote candidates', () => {
     await a.handleCandidate(candidate(100));
     expect(pcA.added).toHaveLength(MAX_REMOTE_CANDIDATES + 1);
   });
+
+  it('skips a trickled candidate that the applied description already carries', async () => {
+    const { pcA, a } = pair();
+    const c = candidate(7);
+    await a.handleDescription({ type: 'offer', sdp: `v=0\r\na=${c.candidate}\r\n` });
+    await a.handleCandidate(c);
+    await a.handleCandidate(candidate(8));
+    expect(pcA.added.map((x) => x.candidate)).toEqual([candidate(8).candidate]);
+  });
 });
