@@ -134,7 +134,7 @@ export class Negotiator extends Emitter<NegotiatorEvents> {
         if (!this.closed && d) this.emit('description', { type: d.type as 'answer', sdp: d.sdp });
       }
       const queued = this.pending.splice(0);
-      for (const c of queued) await this.addCandidate(c);
+      for (const c of queued) if (!this.inRemoteDescription(c)) await this.addCandidate(c);
     } catch (e) {
       if (!this.closed) this.emit('error', e);
     }
@@ -145,7 +145,7 @@ export class Negotiator extends Emitter<NegotiatorEvents> {
     // Already in the description we applied (a waiting offerer's retained offer
     // carries its candidates, and it trickles them again for a joiner that may
     // have seen an older copy): nothing to add.
-    if (this.pc.remoteDescription?.sdp.includes(`a=${candidate.candidate}\r\n`)) return;
+    if (this.inRemoteDescription(candidate)) return;
     if (this.remoteCandidates >= MAX_REMOTE_CANDIDATES) {
       this.droppedCandidates++;
       this.log.warn('signaling message dropped', { reason: 'candidates' });
@@ -157,6 +157,24 @@ export class Negotiator extends Emitter<NegotiatorEvents> {
       return;
     }
     await this.addCandidate(candidate);
+  }
+
+  private remoteSdpCandidates: { sdp: string; keys: Set<string> } | null = null;
+
+  /**
+   * Compared on "foundation component transport priority address port typ
+   * type": a trickled candidate also carries attributes (ufrag, network-id)
+   * that the same candidate's SDP line leaves out.
+   */
+  private inRemoteDescription(candidate: WireCandidate): boolean {
+    const sdp = this.pc.remoteDescription?.sdp;
+    if (!sdp) return false;
+    if (this.remoteSdpCandidates?.sdp !== sdp) {
+      const keys = new Set<string>();
+      for (const line of sdp.split(/\r?\n/)) if (line.startsWith('a=candidate:')) keys.add(candidateKey(line.slice(2)));
+      this.remoteSdpCandidates = { sdp, keys };
+    }
+    return this.remoteSdpCandidates.keys.has(candidateKey(candidate.candidate));
   }
 
   private async addCandidate(candidate: WireCandidate): Promise<void> {
@@ -184,3 +202,5 @@ export class Negotiator extends Emitter<NegotiatorEvents> {
     this.pc.close();
   }
 }
+
+const candidateKey = (candidate: string): string => candidate.trim().split(/\s+/).slice(0, 8).join(' ');

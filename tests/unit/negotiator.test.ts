@@ -157,7 +157,11 @@ describe('remote candidates', () => {
   it('skips a trickled candidate that the applied description already carries', async () => {
     const { pcA, a } = pair();
     const c = candidate(7);
-    await a.handleDescription({ type: 'offer', sdp: `v=0\r\na=${c.candidate}\r\n` });
+    // One copy overtakes the description (queued), one comes after it.
+    await a.handleCandidate(c);
+    // The SDP line lacks the attributes a trickled candidate carries (as Chromium's do).
+    await a.handleDescription({ type: 'offer', sdp: `v=0\r\na=${c.candidate} generation 0\r\n` });
+    c.candidate += ' generation 0 ufrag abcd network-id 1';
     await a.handleCandidate(c);
     await a.handleCandidate(candidate(8));
     expect(pcA.added.map((x) => x.candidate)).toEqual([candidate(8).candidate]);
