@@ -64,7 +64,16 @@ export function CallScreen(props: { onLeave: () => void }) {
             <p class="hint" aria-live="polite">Reconnecting to server…</p>
           </Show>
           <Show when={audioBlocked()}>
-            <button type="button" class="overlay" onClick={() => { setAudioBlocked(false); void remoteEl?.play(); }}>
+            <button
+              type="button"
+              class="overlay"
+              onClick={() => {
+                setAudioBlocked(false);
+                if (!remoteEl) return;
+                remoteEl.muted = false; // this tap is the gesture that allows sound
+                void remoteEl.play().catch(() => setAudioBlocked(true));
+              }}
+            >
               Tap to unmute
             </button>
           </Show>

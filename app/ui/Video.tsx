@@ -6,7 +6,14 @@ export function Video(props: { ref?: (el: HTMLVideoElement) => void; stream: Med
   createEffect(() => {
     const s = props.stream;
     if (el.srcObject !== s) el.srcObject = s;
-    if (s) el.play().catch((e: { name?: string }) => e?.name === 'NotAllowedError' && props.onPlayBlocked?.());
+    if (!s) return;
+    el.play().catch((e: { name?: string }) => {
+      if (e?.name !== 'NotAllowedError' || props.muted) return;
+      // Sound needs a tap first (autoplay policy): show the picture muted meanwhile, never a black box.
+      el.muted = true;
+      void el.play().catch(() => undefined);
+      props.onPlayBlocked?.();
+    });
   });
   return (
     <video

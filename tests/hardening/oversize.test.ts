@@ -127,52 +127,31 @@ it(`closes ${SOCKETS} sockets that each trickle a PUBLISH declaring 256 MB, at i
   expect(s.output()).not.toMatch(/uncaught|unhandled/i);
 });
 
-it(`closes ${SOCKETS} sockets that each send a 70 KiB packet split over 100 WebSocket frames, at the 64 KiB cap`, async () => {
-  const s = await serve();
-  const body = (p: Peer): Buffer => {
-    const topic = Buffer.from(peerTopic(p.room, p.peer, 'signal'));
-    const payload = Buffer.alloc(70 * 1024 - topic.length - 2, 0x42);
-    return Buffer.concat([Buffer.of(topic.length >> 8, topic.length & 0xff), topic, payload]);
-  };
-  const split = (p: Peer): Buffer[] => {
-    const b = body(p);
-    const whole = Buffer.concat([Buffer.of(0x30, ...remainingLength(b.length)), b]);
-    expect(whole.length).toBeGreaterThan(MAX_PACKET_BYTES);
-    const size = Math.ceil(whole.length / 100);
-    return Array.from({ length: 100 }, (_, i) => whole.subarray(i * size, (i + 1) * size));
-  };
-  // Sent as fast as the sockets take it: the cap must hold without any help from pacing.
-  const { sent, rssBefore, rssPeak } = await attack(split, 0);
+/** A PUBLISH of `totalBytes` on the peer's own topic, cut into `frames` WebSocket messages. */
+function splitPublish(p: Peer, totalBytes: number, frames: number): Buffer[] {
+  const topic = Buffer.from(peerTopic(p.room, p.peer, 'signal'));
+  const body = Buffer.concat([Buffer.of(topic.length >> 8, topic.length & 0xff), topic, Buffer.alloc(totalBytes - topic.length - 2, 0x42)]);
+  const whole = Buffer.concat([Buffer.of(0x30, ...remainingLength(body.length)), body]);
+  const size = Math.ceil(whole.length / frames);
+  return Array.from({ length: frames }, (_, i) => whole.subarray(i * size, (i + 1) * size));
+}
 
+// 70 KiB is over the byte cap (refused at its header); 17 KiB is under it, but
+// no client of ours ever splits a packet, and 100 frames of ~170 bytes is how a
+// drip keeps a socket's parser buffering (refused at MAX_FRAMES_PER_PACKET).
+it.each([
+  { kib: 70, reason: 'oversize', cap: 'the 64 KiB cap' },
+  { kib: 17, reason: 'fragmented', cap: 'MAX_FRAMES_PER_PACKET' },
+])(`closes ${SOCKETS} sockets that each send a $kib KiB packet split over 100 WebSocket frames, at $cap`, async ({ kib, reason }) => {
+  const s = await serve();
+  expect(kib * 1024 > MAX_PACKET_BYTES).toBe(reason === 'oversize');
+  // Sent as fast as the sockets take it: the caps must hold without any help from pacing.
+  const { sent, rssBefore, rssPeak } = await attack((p) => splitPublish(p, kib * 1024, 100), 0);
   console.log(
-    `[oversize 70KiB/100 frames] ${SOCKETS} sockets; RSS ${(rssBefore / MB).toFixed(0)} → peak ${(rssPeak / MB).toFixed(0)} MB; ` +
+    `[${reason} ${kib}KiB/100 frames] ${SOCKETS} sockets; RSS ${(rssBefore / MB).toFixed(0)} → peak ${(rssPeak / MB).toFixed(0)} MB; ` +
       `frames sent: ${Math.min(...sent)}–${Math.max(...sent)}`,
   );
-  expect(await metric(s.url, 'tandem_connections_closed_total', { reason: 'oversize' })).toBe(SOCKETS);
-  expect(await metric(s.url, 'tandem_messages_relayed_total')).toBeLessThan(10); // only the warm-up call's
-  expect(rssPeak - rssBefore).toBeLessThan(150 * MB);
-  await controlCall(mqttUrlOf(s.url));
-  expect(s.output()).not.toMatch(/uncaught|unhandled/i);
-});
-
-it(`closes ${SOCKETS} sockets that each send a 17 KiB packet split over 100 WebSocket frames, at MAX_FRAMES_PER_PACKET`, async () => {
-  const s = await serve();
-  // Under the byte cap, but no client of ours ever splits a packet: 100 frames
-  // of ~170 bytes is how a slow drip keeps a socket's parser buffering.
-  const split = (p: Peer): Buffer[] => {
-    const topic = Buffer.from(peerTopic(p.room, p.peer, 'signal'));
-    const b = Buffer.concat([Buffer.of(topic.length >> 8, topic.length & 0xff), topic, Buffer.alloc(17 * 1024 - topic.length - 2, 0x44)]);
-    const whole = Buffer.concat([Buffer.of(0x30, ...remainingLength(b.length)), b]);
-    expect(whole.length).toBeLessThan(MAX_PACKET_BYTES);
-    const size = Math.ceil(whole.length / 100);
-    return Array.from({ length: 100 }, (_, i) => whole.subarray(i * size, (i + 1) * size));
-  };
-  const { sent, rssBefore, rssPeak } = await attack(split, 0);
-  console.log(
-    `[fragmented 17KiB/100 frames] ${SOCKETS} sockets; RSS ${(rssBefore / MB).toFixed(0)} → peak ${(rssPeak / MB).toFixed(0)} MB; ` +
-      `frames sent: ${Math.min(...sent)}–${Math.max(...sent)}`,
-  );
-  expect(await metric(s.url, 'tandem_connections_closed_total', { reason: 'fragmented' })).toBe(SOCKETS);
+  expect(await metric(s.url, 'tandem_connections_closed_total', { reason })).toBe(SOCKETS);
   expect(await metric(s.url, 'tandem_messages_relayed_total')).toBeLessThan(10); // only the warm-up call's
   expect(rssPeak - rssBefore).toBeLessThan(150 * MB);
   await controlCall(mqttUrlOf(s.url));
