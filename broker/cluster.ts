@@ -22,6 +22,9 @@
  *     would wipe the presence (and offer) of the reconnected peer.
  *   - `takeover` (a peer reconnected here while its old place was held by
  *     another process): delete the Will it left there, for the same reason.
+ *   - `lapsed` (our own heartbeat had expired, so others may have freed our
+ *     places): close every connection here, so each client reconnects and is
+ *     admitted again (or refused if its room filled up meanwhile).
  */
 import { randomUUID } from 'node:crypto';
 import type { EventEmitter } from 'node:events';
@@ -79,6 +82,15 @@ export async function openCluster(options: ClusterOptions): Promise<Cluster> {
     });
   };
   registry.on('takeover', dropWill);
+  // Our places may have been given away: every client here reconnects (the app
+  // does so at once, media keeps flowing) and takes its place again, or hears
+  // that the room is full. Capacity is never exceeded for longer than a beat.
+  registry.on('lapsed', () => {
+    if (!broker || broker.closed) return;
+    const clients = Object.values((broker as unknown as { clients: Record<string, { close(): void }> }).clients);
+    logger.warn({ clients: clients.length }, 'closing every connection so each takes its place again');
+    for (const client of clients) client.close();
+  });
   registry.on('stale', (places) => {
     for (const place of places) {
       dropWill(place);

@@ -65,6 +65,12 @@ export interface RedisRoomRegistryEvents {
   takeover: [place: StalePlace];
   /** Places of dead servers were freed (by a sweep or by an admit that found them). */
   stale: [places: StalePlace[]];
+  /**
+   * This server's own heartbeat had expired (Redis unreachable, or the process
+   * stalled past the TTL): other servers may have freed its places while its
+   * clients stayed connected, so a room could now hold more than two.
+   */
+  lapsed: [];
 }
 
 // KEYS: room hash, rooms set, server-rooms:<self>
@@ -267,6 +273,7 @@ export class RedisRoomRegistry<C extends object> extends EventEmitter<RedisRoomR
       // Our key had expired (Redis unreachable, or this process stalled past the TTL):
       // others may have purged our members, whose connections still think they are in.
       this.logger.warn({ serverId: this.serverId }, 'room registry heartbeat had lapsed; places may have been freed');
+      this.emit('lapsed');
     }
     for (const server of servers) {
       if (server !== this.serverId) await this.purge(server);

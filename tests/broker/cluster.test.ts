@@ -11,6 +11,7 @@ import { clientIdFor, peerTopic } from '../../protocol/index';
 import { newPeerId } from '../helpers/peers';
 import { closePeers, joinAt, testRoom, type TestPeer } from '../helpers/mqtt-peer';
 import { findRedis, startRedis, type RedisServer } from '../helpers/redis';
+import { waitFor } from '../helpers/wait';
 import { startServer, type ServerProcess } from '../helpers/server';
 
 const redisBinary = findRedis();
@@ -135,6 +136,21 @@ describe.skipIf(redisBinary === null)('cluster on Redis (two server processes)',
     expect(await inspect.hexists(`tandem:retained:${room.room}`, peerTopic(room.room, a.peer, 'presence'))).toBe(1);
     expect(await inspect.hlen(`tandem:room:${room.room}`)).toBe(2);
     expect(b.received.filter((d) => d.from === a.peer && d.empty)).toEqual([]);
+  }, 30_000);
+
+  it('closes every connection of a process whose own heartbeat lapsed, so no room keeps more than two', async () => {
+    const stalled = await start();
+    const { a, b, room } = await pair(stalled, two);
+    // A's place names the process that admitted it: "<serverId>:<room>.<peer>:<n>".
+    const stalledId = (await inspect.hget(`tandem:room:${room.room}`, a.peer))?.split(':')[0];
+    expect(await servers()).toContain(stalledId);
+    // Its heartbeat key expires (as if Redis had been out of reach past the TTL);
+    // the survivor may now free A's place while A is still connected to it.
+    await inspect.del(`tandem:server:${stalledId!}`);
+    await waitFor(a.client, 'close', { timeoutMs: 4 * SERVER_TTL_MS });
+    expect(stalled.output()).toContain('closing every connection so each takes its place again');
+    // B, on the healthy process, keeps its connection.
+    expect(b.client.connected).toBe(true);
   }, 30_000);
 
   it("frees a killed process's places within its TTL and clears its peers' presence", async () => {
