@@ -154,3 +154,62 @@ test('where sound needs a tap, a reload rejoins without one: the picture plays m
     await b.close();
   }
 });
+
+/** A NetworkInformation whose type the test sets (Chromium on Linux reports none). */
+const CONNECTION_STUB = `(() => {
+  const c = new EventTarget();
+  c.type = 'wifi';
+  c.effectiveType = '4g';
+  Object.defineProperty(navigator, 'connection', { configurable: true, value: c });
+})();`;
+
+test('a network change restarts ICE at once without interrupting a healthy call; a mere bandwidth estimate does not', async ({ browser, server }) => {
+  const a = await newContext(browser, server.url);
+  await a.addInitScript(CONNECTION_STUB);
+  const b = await newContext(browser, server.url);
+  try {
+    const alice = await a.newPage();
+    const bob = await b.newPage();
+    const link = await startCall(alice);
+    await joinCall(bob, link);
+    await expectState(alice, 'connected');
+    await expectState(bob, 'connected');
+    await expectFramesFlowing(alice);
+    // Every data-state this page shows from now on.
+    await alice.evaluate(() => {
+      const seen: string[] = [];
+      (window as unknown as { __seen: string[] }).__seen = seen;
+      const el = document.querySelector('[data-testid=call-screen]')!;
+      new MutationObserver(() => seen.push(el.getAttribute('data-state') ?? '')).observe(el, { attributes: true, attributeFilter: ['data-state'] });
+    });
+    const count = async () => Number(await callScreen(alice).getAttribute('data-negotiations')) + Number(await callScreen(bob).getAttribute('data-negotiations'));
+    const change = (type: string) =>
+      alice.evaluate((t) => {
+        const c = (navigator as unknown as { connection: EventTarget & { type: string; effectiveType: string } }).connection;
+        c.type = t;
+        c.effectiveType = c.effectiveType === '4g' ? '3g' : '4g';
+        c.dispatchEvent(new Event('change'));
+      }, type);
+
+    // Same type, new estimate (Android fires these often): nothing to do. The
+    // other page's frames flowing is the barrier: a restart would have been sent by now.
+    const before = await count();
+    await change('wifi');
+    await expectFramesFlowing(bob);
+    expect(await count()).toBe(before);
+
+    // Wi-Fi → cellular, and the browser's own `online`: each an ICE restart
+    // (a new offer and answer), media flowing throughout, the state never leaving `connected`.
+    await change('cellular');
+    await expect.poll(count).toBeGreaterThanOrEqual(before + 2);
+    await alice.evaluate(() => dispatchEvent(new Event('online')));
+    await expect.poll(count).toBeGreaterThanOrEqual(before + 4);
+    await expectFramesFlowing(bob);
+    await expectFramesFlowing(alice);
+    expect(await alice.evaluate(() => (window as unknown as { __seen: string[] }).__seen)).toEqual([]);
+    await expect(callScreen(alice)).toHaveAttribute('data-state', 'connected');
+  } finally {
+    await a.close();
+    await b.close();
+  }
+});
