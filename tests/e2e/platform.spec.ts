@@ -1,4 +1,4 @@
-import type { Page } from '@playwright/test';
+import type { Browser, Page } from '@playwright/test';
 import { callScreen, expect, expectFramesFlowing, expectState, joinCall, newContext, startCall, test } from './fixtures';
 
 /**
@@ -50,17 +50,38 @@ const sentVideoTrackState = (page: Page) =>
     return t ? `${t.id}:${t.readyState}` : 'none';
   });
 
-test('keeps the screen on, answers the OS call controls, and takes the camera back after the page was hidden', async ({ browser, server }) => {
-  const a = await newContext(browser, server.url);
-  await a.addInitScript(PLATFORM_STUBS);
-  const b = await newContext(browser, server.url);
+/**
+ * Alice (with `aliceScript` injected before any page script) calls Bob; resolves
+ * once both are connected and decoding. `close()` ends both contexts.
+ */
+async function callWith(browser: Browser, url: string, aliceScript: string, bobScript = '') {
+  const a = await newContext(browser, url);
+  const b = await newContext(browser, url);
+  if (aliceScript) await a.addInitScript(aliceScript);
+  if (bobScript) await b.addInitScript(bobScript);
+  const close = async () => {
+    await a.close();
+    await b.close();
+  };
   try {
     const alice = await a.newPage();
     const bob = await b.newPage();
     const link = await startCall(alice);
     await joinCall(bob, link);
     await expectState(alice, 'connected');
+    await expectState(bob, 'connected');
+    await expectFramesFlowing(alice);
     await expectFramesFlowing(bob);
+    return { alice, bob, close };
+  } catch (e) {
+    await close();
+    throw e;
+  }
+}
+
+test('keeps the screen on, answers the OS call controls, and takes the camera back after the page was hidden', async ({ browser, server }) => {
+  const { alice, bob, close } = await callWith(browser, server.url, PLATFORM_STUBS);
+  try {
 
     // Wake lock held for the call, and the OS call controls are wired up.
     let r = await recorded(alice);
@@ -103,8 +124,7 @@ test('keeps the screen on, answers the OS call controls, and takes the camera ba
     expect(r.wake.releases).toBeGreaterThanOrEqual(2);
     expect(r.handlers).toEqual([]);
   } finally {
-    await a.close();
-    await b.close();
+    await close();
   }
 });
 
@@ -125,15 +145,8 @@ const STRICT_AUTOPLAY = `(() => {
 })();`;
 
 test('where sound needs a tap, a reload rejoins without one: the picture plays muted under "Tap to unmute", and the tap brings the sound', async ({ browser, server }) => {
-  const a = await newContext(browser, server.url);
-  const b = await newContext(browser, server.url);
-  await b.addInitScript(STRICT_AUTOPLAY);
+  const { bob, close } = await callWith(browser, server.url, '', STRICT_AUTOPLAY); // Bob's Join tap allows sound
   try {
-    const alice = await a.newPage();
-    const bob = await b.newPage();
-    const link = await startCall(alice);
-    await joinCall(bob, link); // the Join tap allows sound
-    await expectState(bob, 'connected');
     await expect(bob.getByTestId('remote-video')).toHaveJSProperty('muted', false);
     await expect(bob.getByRole('button', { name: 'Tap to unmute' })).toHaveCount(0);
 
@@ -150,8 +163,7 @@ test('where sound needs a tap, a reload rejoins without one: the picture plays m
     await expect(remote).toHaveJSProperty('muted', false);
     await expect(remote).toHaveJSProperty('paused', false);
   } finally {
-    await a.close();
-    await b.close();
+    await close();
   }
 });
 
@@ -164,17 +176,8 @@ const CONNECTION_STUB = `(() => {
 })();`;
 
 test('a network change restarts ICE at once without interrupting a healthy call; a mere bandwidth estimate does not', async ({ browser, server }) => {
-  const a = await newContext(browser, server.url);
-  await a.addInitScript(CONNECTION_STUB);
-  const b = await newContext(browser, server.url);
+  const { alice, bob, close } = await callWith(browser, server.url, CONNECTION_STUB);
   try {
-    const alice = await a.newPage();
-    const bob = await b.newPage();
-    const link = await startCall(alice);
-    await joinCall(bob, link);
-    await expectState(alice, 'connected');
-    await expectState(bob, 'connected');
-    await expectFramesFlowing(alice);
     // Every data-state this page shows from now on.
     await alice.evaluate(() => {
       const seen: string[] = [];
@@ -209,7 +212,6 @@ test('a network change restarts ICE at once without interrupting a healthy call;
     expect(await alice.evaluate(() => (window as unknown as { __seen: string[] }).__seen)).toEqual([]);
     await expect(callScreen(alice)).toHaveAttribute('data-state', 'connected');
   } finally {
-    await a.close();
-    await b.close();
+    await close();
   }
 });
