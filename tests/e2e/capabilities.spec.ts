@@ -67,3 +67,49 @@ test('a phone with one camera and no screen capture gets no Switch camera or Sha
     await laptop.context().close();
   }
 });
+
+/** A beforeinstallprompt as Chromium fires it, recording prompt() calls. */
+const FIRE_INSTALL_PROMPT = () => {
+  const e = new Event('beforeinstallprompt', { cancelable: true }) as Event & { prompt(): Promise<void>; userChoice: Promise<{ outcome: string }> };
+  e.prompt = async () => {
+    (window as unknown as { __prompted: number }).__prompted = ((window as unknown as { __prompted?: number }).__prompted ?? 0) + 1;
+  };
+  e.userChoice = Promise.resolve({ outcome: 'accepted' });
+  dispatchEvent(e);
+};
+
+test('Install app where the browser offers it, an Add to Home Screen hint on iOS, and neither when already installed', async ({ browser, server }) => {
+  const tab = await pageWith(browser, server.url, '');
+  const ios = await pageWith(browser, server.url, `Object.defineProperty(Navigator.prototype, 'standalone', { configurable: true, get: () => false });`);
+  const installed = await pageWith(
+    browser,
+    server.url,
+    `const mm = window.matchMedia.bind(window);
+     window.matchMedia = (q) => (q.includes('display-mode: standalone') ? { matches: true, media: q, addEventListener() {}, removeEventListener() {} } : mm(q));`,
+  );
+  try {
+    // Chromium in a tab: the button appears with the browser's prompt, and using it spends the prompt.
+    await tab.goto('/');
+    await expect(tab.getByRole('button', { name: 'Start a call' })).toBeVisible();
+    await expect(tab.getByRole('button', { name: 'Install app' })).toHaveCount(0);
+    await tab.evaluate(FIRE_INSTALL_PROMPT);
+    await tab.getByRole('button', { name: 'Install app' }).click();
+    await expect.poll(() => tab.evaluate(() => (window as unknown as { __prompted?: number }).__prompted)).toBe(1);
+    await expect(tab.getByRole('button', { name: 'Install app' })).toHaveCount(0);
+    await expect(tab.getByTestId('ios-install-hint')).toHaveCount(0);
+
+    // iOS Safari (navigator.standalone, never a prompt): the hint instead.
+    await ios.goto('/');
+    await expect(ios.getByTestId('ios-install-hint')).toContainText('Add to Home Screen');
+    await expect(ios.getByRole('button', { name: 'Install app' })).toHaveCount(0);
+
+    // Running from the home screen: nothing to install.
+    await installed.goto('/');
+    await expect(installed.getByRole('button', { name: 'Start a call' })).toBeVisible();
+    await installed.evaluate(FIRE_INSTALL_PROMPT);
+    await expect(installed.getByRole('button', { name: 'Install app' })).toHaveCount(0);
+    await expect(installed.getByTestId('ios-install-hint')).toHaveCount(0);
+  } finally {
+    for (const p of [tab, ios, installed]) await p.context().close();
+  }
+});
