@@ -16,6 +16,13 @@ test('broker killed and restarted mid-call: media never stops, both reconnect, s
     await expectState(alice, 'connected');
     await expectState(bob, 'connected');
     await expectFramesFlowing(bob, 5);
+    // Every data-state Alice shows from now on: the outage must not show as one.
+    await alice.evaluate(() => {
+      const seen: string[] = [];
+      (window as unknown as { __seen: string[] }).__seen = seen;
+      const el = document.querySelector('[data-testid=call-screen]')!;
+      new MutationObserver(() => seen.push(el.getAttribute('data-state') ?? '')).observe(el, { attributes: true, attributeFilter: ['data-state'] });
+    });
 
     await server.stop('SIGKILL');
     const framesAtKill = (await stats(bob)).framesDecoded;
@@ -32,6 +39,8 @@ test('broker killed and restarted mid-call: media never stops, both reconnect, s
     console.log(`both peers back on the broker ${reconnectMs} ms after it was healthy`);
     expect(reconnectMs).toBeLessThan(3_000);
     await expectFramesFlowing(bob);
+    expect(await alice.evaluate(() => (window as unknown as { __seen: string[] }).__seen)).toEqual([]);
+    await expect(alice.getByText('Reconnecting to server…')).toHaveCount(0);
 
     // Signaling is alive: an ICE restart renegotiates through the new broker.
     const before = await negotiations(alice) + (await negotiations(bob));
@@ -43,6 +52,38 @@ test('broker killed and restarted mid-call: media never stops, both reconnect, s
     await expectState(alice, 'connected');
     await expectFramesFlowing(alice);
     await expectFramesFlowing(bob);
+  } finally {
+    await ca.close();
+    await cb.close();
+    await server.stop();
+  }
+});
+
+test('broker restarted while someone waits alone: their offer is published again and the next person connects', async ({ browser }) => {
+  const port = await freePort();
+  let server: ServerProcess = await startServer({}, port);
+  const ca = await newContext(browser, server.url);
+  const cb = await newContext(browser, server.url);
+  try {
+    const alice = await ca.newPage();
+    const link = await startCall(alice);
+    // A restarted broker has no retained messages: Alice's presence and offer are gone with it.
+    await server.stop('SIGKILL');
+    await expect(callScreen(alice)).toHaveAttribute('data-signaling', 'reconnecting');
+    server = await startServer({}, port);
+    await expect(callScreen(alice)).toHaveAttribute('data-signaling', 'connected', { timeout: 10_000 });
+    await expectState(alice, 'waiting');
+
+    const bob = await cb.newPage();
+    await joinCall(bob, link);
+    await expectState(bob, 'connected');
+    await expectState(alice, 'connected');
+    await expectFramesFlowing(alice);
+    await expectFramesFlowing(bob);
+    // Bob answered Alice's offer, so it was there for him (had it been lost,
+    // he would have waited with an offer of his own, and the call would still connect).
+    // And it took no second attempt: his one and only connection is the answering one.
+    expect(await bob.evaluate(() => (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs.map((p) => p.localDescription?.type))).toEqual(['answer']);
   } finally {
     await ca.close();
     await cb.close();
