@@ -64,6 +64,11 @@ export class Negotiator extends Emitter<NegotiatorEvents> {
     return this.closed;
   }
 
+  /** Our own offer is being made or awaits an answer (a remote offer now would collide). */
+  get offering(): boolean {
+    return this.makingOffer || this.pc.signalingState === 'have-local-offer';
+  }
+
   private onNegotiationNeeded = async (): Promise<void> => {
     if (this.closed) return;
     try {

@@ -281,6 +281,11 @@ export class CallSession extends Emitter<SessionEvents> {
     void this.out.send({ type: 'description', to, description: pending });
   }
 
+  /** This connection's first offer (nothing negotiated yet) is being made or awaits its answer. */
+  private firstOfferInFlight(): boolean {
+    return this.neg !== null && this.neg.remoteDescriptions === 0 && this.neg.offering;
+  }
+
   /** A peer that arrived mid-gathering has only part of our candidates in the offer it saw. */
   private sendGatheredCandidates(): void {
     const to = this.target();
@@ -292,8 +297,15 @@ export class CallSession extends Emitter<SessionEvents> {
   private arrive(m: Sender, offer: WireDescription | null, announce: boolean): void {
     const used = this.neg !== null && (this.neg.remoteDescriptions > 0 || this.remote !== null);
     const pending = used ? null : pendingOffer(this.neg?.pc);
+    const firstOfferOurs = !used && this.firstOfferInFlight();
     this.bind(m);
-    if (used && !offer) {
+    if (offer && firstOfferOurs && this.polite()) {
+      // Both of us were waiting with offers and theirs wins. A rollback of a
+      // first offer whose gathering is still running leaves Chromium's answer
+      // without candidates (the call then hangs until the connect timeout's
+      // rebuild), so answer on a fresh connection instead.
+      this.newConnection(offer);
+    } else if (used && !offer) {
       // They reloaded (or rebuilt): the arriving side always offers, so we wait
       // for it instead of colliding (a polite rollback then answer gathered no
       // candidates in Chromium, and the call hung in `connecting`).
@@ -386,19 +398,23 @@ export class CallSession extends Emitter<SessionEvents> {
       this.newConnection(m.description);
       return;
     }
-    if (rel === 'same') {
+    if (rel === 'same' && !(kind === 'offer' && this.polite() && this.firstOfferInFlight())) {
       this.apply(m.description);
       return;
     }
-    // From a new connection of theirs. An answer answers our current offer (same
-    // connection); an offer needs a fresh one of ours if this one already negotiated.
-    const rebuild = kind === 'offer' && this.neg.remoteDescriptions > 0;
-    const pending = kind === 'offer' && !rebuild ? pendingOffer(this.neg.pc) : null;
+    // From a new connection of theirs (or their offer against our first one). An answer answers our current offer (same
+    // connection); an offer needs a fresh one of ours if this one already
+    // negotiated, or if it collides with our own first offer and we are the
+    // polite side (see arrive(): no rollback of a first offer).
+    const pending = kind === 'offer' && this.neg.remoteDescriptions === 0 ? pendingOffer(this.neg.pc) : null;
+    const firstOfferOurs = kind === 'offer' && this.firstOfferInFlight();
     this.bind(m);
+    const rebuild = kind === 'offer' && (this.neg.remoteDescriptions > 0 || (firstOfferOurs && this.polite()));
     if (rebuild) this.newConnection(m.description);
     else this.apply(m.description);
     this.sendPendingOffer(pending);
-    if (rel !== 'newer') this.announce();
+    // A newer connection of the bound peer, or the bound one itself, has been announced to already.
+    if (rel !== 'newer' && rel !== 'same') this.announce();
   }
 
   private onPresenceCleared(peer: PeerId): void {

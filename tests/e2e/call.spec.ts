@@ -1,3 +1,4 @@
+import { newSecret } from '../../protocol/index';
 import { callScreen, expect, expectAudioFlowing, expectFramesFlowing, expectState, joinCall, startCall, test } from './fixtures';
 
 test('two people see and hear each other through our broker', async ({ peer }) => {
@@ -97,4 +98,19 @@ test('the server logs of a whole call hold no call secret, SDP or candidate', as
   const log = server.output();
   expect(log.length).toBeGreaterThan(0); // debug level: the server did log this call
   for (const forbidden of [secret, 'a=fingerprint', 'v=0', 'candidate:', 'a=ice-pwd']) expect(log).not.toContain(forbidden);
+});
+
+test('both people open the link and tap Join at the same moment: perfect negotiation still makes one call', async ({ peer }) => {
+  const alice = await peer();
+  const bob = await peer();
+  const link = `/call#${newSecret()}`;
+  await Promise.all([alice.goto(link), bob.goto(link)]);
+  await Promise.all([alice, bob].map((p) => expect(p.getByRole('button', { name: /^Join/ })).toBeEnabled()));
+  // Neither has seen the other's offer yet: both may wait with offers of their own, and they collide.
+  await Promise.all([alice, bob].map((p) => p.getByRole('button', { name: /^Join/ }).click()));
+  // As fast as any call: no waiting for the connect timeout's rebuild to untangle them.
+  await expectState(alice, 'connected', 5_000);
+  await expectState(bob, 'connected', 5_000);
+  await expectFramesFlowing(alice);
+  await expectFramesFlowing(bob);
 });
