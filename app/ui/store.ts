@@ -171,6 +171,7 @@ export function createCallStore(secretText: string, origin: string): CallStore {
       shown = true;
       off();
       clearTimeout(fallback);
+      setJoining(false);
       show();
     };
     const off = s.on('negotiations', once);
