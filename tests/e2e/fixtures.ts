@@ -179,3 +179,18 @@ const fingerprintOf = (page: Page, which: 'localDescription' | 'remoteDescriptio
 /** The sha-256 DTLS fingerprint in the page's current local / remote description. */
 export const localFingerprint = (page: Page) => fingerprintOf(page, 'localDescription');
 export const remoteFingerprint = (page: Page) => fingerprintOf(page, 'remoteDescription');
+
+/**
+ * Records every data-state the call screen takes from now on; the returned
+ * function reads them. For "this must never show" checks, where polling the
+ * attribute could miss a short-lived state.
+ */
+export async function recordStates(page: Page): Promise<() => Promise<string[]>> {
+  await page.evaluate(() => {
+    const seen: string[] = [];
+    (window as unknown as { __states: string[] }).__states = seen;
+    const el = document.querySelector('[data-testid=call-screen]')!;
+    new MutationObserver(() => seen.push(el.getAttribute('data-state') ?? '')).observe(el, { attributes: true, attributeFilter: ['data-state'] });
+  });
+  return () => page.evaluate(() => [...(window as unknown as { __states: string[] }).__states]);
+}

@@ -1,5 +1,5 @@
 import type { Browser, Page } from '@playwright/test';
-import { callScreen, expect, expectFramesFlowing, expectState, joinCall, newContext, startCall, test } from './fixtures';
+import { callScreen, expect, expectFramesFlowing, expectState, joinCall, newContext, recordStates, startCall, test } from './fixtures';
 
 /**
  * What the call does with the phone around it: the screen wake lock, the
@@ -179,12 +179,7 @@ test('a network change restarts ICE at once without interrupting a healthy call;
   const { alice, bob, close } = await callWith(browser, server.url, CONNECTION_STUB);
   try {
     // Every data-state this page shows from now on.
-    await alice.evaluate(() => {
-      const seen: string[] = [];
-      (window as unknown as { __seen: string[] }).__seen = seen;
-      const el = document.querySelector('[data-testid=call-screen]')!;
-      new MutationObserver(() => seen.push(el.getAttribute('data-state') ?? '')).observe(el, { attributes: true, attributeFilter: ['data-state'] });
-    });
+    const states = await recordStates(alice);
     const count = async () => Number(await callScreen(alice).getAttribute('data-negotiations')) + Number(await callScreen(bob).getAttribute('data-negotiations'));
     const change = (type: string) =>
       alice.evaluate((t) => {
@@ -209,7 +204,7 @@ test('a network change restarts ICE at once without interrupting a healthy call;
     await expect.poll(count).toBeGreaterThanOrEqual(before + 4);
     await expectFramesFlowing(bob);
     await expectFramesFlowing(alice);
-    expect(await alice.evaluate(() => (window as unknown as { __seen: string[] }).__seen)).toEqual([]);
+    expect(await states()).toEqual([]);
     await expect(callScreen(alice)).toHaveAttribute('data-state', 'connected');
   } finally {
     await close();

@@ -1,6 +1,6 @@
 import { freePort, startServer, type ServerProcess } from '../helpers/server';
 import {
-  callScreen, connectedPair, expect, expectFramesFlowing, expectState, joinCall, negotiations, newContext, startCall, stats, test,
+  callScreen, connectedPair, expect, expectFramesFlowing, expectState, joinCall, negotiations, newContext, recordStates, startCall, stats, test,
 } from './fixtures';
 
 test('broker killed and restarted mid-call: media never stops, both reconnect, signaling works after', async ({ browser }) => {
@@ -17,12 +17,7 @@ test('broker killed and restarted mid-call: media never stops, both reconnect, s
     await expectState(bob, 'connected');
     await expectFramesFlowing(bob, 5);
     // Every data-state Alice shows from now on: the outage must not show as one.
-    await alice.evaluate(() => {
-      const seen: string[] = [];
-      (window as unknown as { __seen: string[] }).__seen = seen;
-      const el = document.querySelector('[data-testid=call-screen]')!;
-      new MutationObserver(() => seen.push(el.getAttribute('data-state') ?? '')).observe(el, { attributes: true, attributeFilter: ['data-state'] });
-    });
+    const states = await recordStates(alice);
 
     await server.stop('SIGKILL');
     const framesAtKill = (await stats(bob)).framesDecoded;
@@ -39,7 +34,7 @@ test('broker killed and restarted mid-call: media never stops, both reconnect, s
     console.log(`both peers back on the broker ${reconnectMs} ms after it was healthy`);
     expect(reconnectMs).toBeLessThan(3_000);
     await expectFramesFlowing(bob);
-    expect(await alice.evaluate(() => (window as unknown as { __seen: string[] }).__seen)).toEqual([]);
+    expect(await states()).toEqual([]);
     await expect(alice.getByText('Reconnecting to server…')).toHaveCount(0);
 
     // Signaling is alive: an ICE restart renegotiates through the new broker.
