@@ -97,6 +97,17 @@ test('reloading one side mid-call: both back to connected and decoding within 5 
   await expectFramesFlowing(alice, 5, 5_000);
   console.log(`reload → frames both ways in ${Date.now() - t0} ms`);
   await expect(callScreen(bob)).not.toHaveAttribute('data-state', 'full');
+
+  // Minutes into a steady call (no state change since joining): the "in this
+  // call" mark is refreshed when the page goes away, so a reload still skips
+  // the pre-join screen. Here its age is faked to two minutes.
+  await bob.evaluate(() => {
+    for (const key of Object.keys(sessionStorage)) if (key.startsWith('tandem.joined.')) sessionStorage.setItem(key, String(Date.now() - 120_000));
+  });
+  await bob.reload();
+  await expectState(bob, 'connected', 5_000);
+  await expect(bob.getByRole('button', { name: /^Join/ })).toHaveCount(0);
+  await expectFramesFlowing(bob, 5, 5_000);
 });
 
 test('the other person’s tab dies (no hang-up): this side sees they left, and someone new can join', async ({ peer }) => {
