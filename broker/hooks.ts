@@ -109,19 +109,15 @@ export class BrokerPolicy {
       }
       // The password is the peer's token and the peer id its hash (protocol/crypto.ts
       // `peerIdOf`): a former member who saw a peer id in a topic can't connect as it.
-      const token = password ? password.toString('utf8') : null;
-      if (username !== id.room || !isPeerToken(token)) {
+      const badCredentials = () => {
         this.refuse('credentials', client);
         done(authError(BAD_CREDENTIALS, 'username must be the room id, password the token of the peer id'), null);
-        return;
-      }
+      };
+      const token = password ? password.toString('utf8') : null;
+      if (username !== id.room || !isPeerToken(token)) return badCredentials();
       peerIdOf(token).then(
         (peer) => {
-          if (peer !== id.peer) {
-            this.refuse('credentials', client);
-            done(authError(BAD_CREDENTIALS, 'the password must be the token of the peer id'), null);
-            return;
-          }
+          if (peer !== id.peer) return badCredentials();
           this.sessions.set(client, { room: id.room, peer: id.peer, admitted: false });
           done(null, true);
         },

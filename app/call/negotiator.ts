@@ -64,9 +64,9 @@ export class Negotiator extends Emitter<NegotiatorEvents> {
     return this.closed;
   }
 
-  /** Our own offer is being made or awaits an answer (a remote offer now would collide). */
-  get offering(): boolean {
-    return this.makingOffer || this.pc.signalingState === 'have-local-offer';
+  /** Nothing negotiated yet, and our first offer is being made or awaits its answer (a remote offer now would collide). */
+  get firstOfferInFlight(): boolean {
+    return this.remoteDescriptions === 0 && (this.makingOffer || this.pc.signalingState === 'have-local-offer');
   }
 
   private onNegotiationNeeded = async (): Promise<void> => {

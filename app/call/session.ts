@@ -281,11 +281,6 @@ export class CallSession extends Emitter<SessionEvents> {
     void this.out.send({ type: 'description', to, description: pending });
   }
 
-  /** This connection's first offer (nothing negotiated yet) is being made or awaits its answer. */
-  private firstOfferInFlight(): boolean {
-    return this.neg !== null && this.neg.remoteDescriptions === 0 && this.neg.offering;
-  }
-
   /** A peer that arrived mid-gathering has only part of our candidates in the offer it saw. */
   private sendGatheredCandidates(): void {
     const to = this.target();
@@ -297,7 +292,7 @@ export class CallSession extends Emitter<SessionEvents> {
   private arrive(m: Sender, offer: WireDescription | null, announce: boolean): void {
     const used = this.neg !== null && (this.neg.remoteDescriptions > 0 || this.remote !== null);
     const pending = used ? null : pendingOffer(this.neg?.pc);
-    const firstOfferOurs = !used && this.firstOfferInFlight();
+    const firstOfferOurs = !used && this.neg?.firstOfferInFlight === true;
     this.bind(m);
     if (offer && firstOfferOurs && this.polite()) {
       // Both of us were waiting with offers and theirs wins. A rollback of a
@@ -398,18 +393,18 @@ export class CallSession extends Emitter<SessionEvents> {
       this.newConnection(m.description);
       return;
     }
-    if (rel === 'same' && !(kind === 'offer' && this.polite() && this.firstOfferInFlight())) {
+    // Their offer against our own first one (see arrive(): the polite side never rolls a first offer back).
+    const collides = kind === 'offer' && this.neg.firstOfferInFlight;
+    if (rel === 'same' && !(collides && this.polite())) {
       this.apply(m.description);
       return;
     }
-    // From a new connection of theirs (or their offer against our first one). An answer answers our current offer (same
-    // connection); an offer needs a fresh one of ours if this one already
-    // negotiated, or if it collides with our own first offer and we are the
-    // polite side (see arrive(): no rollback of a first offer).
+    // From a new connection of theirs, or colliding. An answer answers our current
+    // offer (same connection); an offer needs a fresh connection of ours if this
+    // one already negotiated, or if it collides and we are the polite side.
     const pending = kind === 'offer' && this.neg.remoteDescriptions === 0 ? pendingOffer(this.neg.pc) : null;
-    const firstOfferOurs = kind === 'offer' && this.firstOfferInFlight();
     this.bind(m);
-    const rebuild = kind === 'offer' && (this.neg.remoteDescriptions > 0 || (firstOfferOurs && this.polite()));
+    const rebuild = kind === 'offer' && (this.neg.remoteDescriptions > 0 || (collides && this.polite()));
     if (rebuild) this.newConnection(m.description);
     else this.apply(m.description);
     this.sendPendingOffer(pending);

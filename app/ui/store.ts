@@ -156,7 +156,7 @@ export function createCallStore(secretText: string, origin: string): CallStore {
       void wakeLock.acquire();
       setMediaSessionHandlers();
     };
-    if (s.context.state !== 'connecting' || s.descriptionsSent > 0) {
+    if (s.context.state !== 'connecting') {
       show();
       return;
     }

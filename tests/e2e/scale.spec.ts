@@ -6,7 +6,7 @@ import { callScreen, expect, expectFramesFlowing, expectState, newContext, stats
 /** Real Redis- and Mosquitto-backed setups carrying a real call between two Chromium contexts. */
 
 test.describe('two server processes on Redis act as one broker', () => {
-  test.skip(findRedis() === null && process.env.CI !== 'true', 'needs redis-server (apt-get install -y redis-server)');
+  test.skip(findRedis() === null, 'needs redis-server (apt-get install -y redis-server)');
   let redis: RedisServer;
   const servers: ServerProcess[] = [];
   test.beforeAll(async () => {
@@ -72,7 +72,7 @@ test.describe('two server processes on Redis act as one broker', () => {
 });
 
 test.describe('any MQTT 3.1.1 broker', () => {
-  test.skip(findMosquitto() === null && process.env.CI !== 'true', 'needs mosquitto (apt-get install -y mosquitto)');
+  test.skip(findMosquitto() === null, 'needs mosquitto (apt-get install -y mosquitto)');
 
   test('with BROKER_URL pointing at Mosquitto, our server only serves the app and a call connects', async ({ browser }) => {
     const mosquitto = await startMosquitto();
