@@ -26,6 +26,8 @@ test.describe('two server processes on Redis act as one broker', () => {
     const ca = await newContext(browser, a.url);
     const cb = await newContext(browser, b.url);
     const cm = await newContext(browser, b.url);
+    // A failure explains itself with both pages' debug logs and both processes' output.
+    const logs: string[] = [];
     try {
       const alice = await ca.newPage();
       await alice.goto('/');
@@ -34,6 +36,7 @@ test.describe('two server processes on Redis act as one broker', () => {
       const secret = (await alice.getByTestId('call-link').textContent())!.split('#')[1]!;
 
       const bob = await cb.newPage();
+      for (const [name, page] of [['alice', alice], ['bob', bob]] as const) page.on('console', (m) => logs.push(`[${name}] ${m.text()}`));
       await bob.goto(`/call#${secret}`); // the same call, through the other process
       await bob.getByRole('button', { name: /^Join/ }).click();
       await expectState(alice, 'connected');
@@ -63,6 +66,9 @@ test.describe('two server processes on Redis act as one broker', () => {
       await expect.poll(async () => Number(await callScreen(bob).getAttribute('data-negotiations'))).toBeGreaterThan(answersBefore);
       await expectState(alice, 'connected');
       await expectFramesFlowing(bob);
+    } catch (e) {
+      console.log([...logs, '--- process A', a.output(), '--- process B', b.output()].join('\n'));
+      throw e;
     } finally {
       await ca.close();
       await cb.close();
