@@ -24,7 +24,7 @@ import { createConnection, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { requireBinary } from './binaries';
-import { exited, kill, track, untrack } from './daemon';
+import { exited, kill, stopper, track, untrack } from './daemon';
 
 export interface CoturnOptions {
   /** A base config file (e.g. the production one); see the module comment. */
@@ -245,7 +245,6 @@ export async function startCoturn(options: CoturnOptions = {}): Promise<Coturn> 
   }
 
   const { child, port, config } = attempt;
-  let stopped: Promise<void> | null = null;
   return {
     port,
     secret,
@@ -266,14 +265,7 @@ export async function startCoturn(options: CoturnOptions = {}): Promise<Coturn> 
         await new Promise((r) => setTimeout(r, 50)); // poll interval of a file read, not a wait for an outcome
       }
     },
-    stop() {
-      stopped ??= (async () => {
-        await kill(child);
-        untrack(child);
-        rmSync(dir, { recursive: true, force: true });
-      })();
-      return stopped;
-    },
+    stop: stopper(child, dir),
   };
 }
 

@@ -1,7 +1,8 @@
 /**
  * Lifecycle of the daemons the test harnesses spawn (coturn, Redis,
- * Mosquitto): exit checks, graceful-then-forced kill by PID, and a last-resort
- * exit hook so a crashed test process leaves none of them running.
+ * Mosquitto): exit checks, graceful-then-forced kill by PID, one idempotent
+ * stop(), and a last-resort exit hook so a crashed test process leaves none of
+ * them running.
  */
 import type { ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
@@ -49,4 +50,19 @@ export function track(child: ChildProcess, dir: string): void {
 
 export function untrack(child: ChildProcess): void {
   live.delete(child);
+}
+
+/**
+ * The `stop()` every harness returns: kill the daemon, forget it, remove its
+ * temp dir. Idempotent: later calls get the first call's promise, so an
+ * afterEach and a test that already stopped it don't race.
+ */
+export function stopper(child: ChildProcess, dir: string): () => Promise<void> {
+  let stopped: Promise<void> | null = null;
+  return () =>
+    (stopped ??= (async () => {
+      await kill(child);
+      untrack(child);
+      rmSync(dir, { recursive: true, force: true });
+    })());
 }

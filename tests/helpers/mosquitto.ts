@@ -26,7 +26,7 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import mqtt from 'mqtt';
 import { requireBinary } from './binaries';
-import { exited, kill, track, untrack } from './daemon';
+import { exited, kill, stopper, track, untrack } from './daemon';
 import { freePort } from './server';
 
 export interface MosquittoOptions {
@@ -164,7 +164,6 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mo
       continue;
     }
 
-    let stopped: Promise<void> | null = null;
     return {
       wsUrl,
       wsPort,
@@ -174,14 +173,7 @@ export async function startMosquitto(options: MosquittoOptions = {}): Promise<Mo
       dir,
       config,
       output: () => out,
-      stop() {
-        stopped ??= (async () => {
-          await kill(child);
-          untrack(child);
-          rmSync(dir, { recursive: true, force: true });
-        })();
-        return stopped;
-      },
+      stop: stopper(child, dir),
     };
   }
   rmSync(dir, { recursive: true, force: true });

@@ -15,7 +15,7 @@ import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { requireBinary } from './binaries';
-import { exited, kill, track, untrack } from './daemon';
+import { exited, kill, stopper, track, untrack } from './daemon';
 import { freePort } from './server';
 
 export interface RedisServer {
@@ -92,21 +92,13 @@ export async function startRedis(options: { startTimeoutMs?: number } = {}): Pro
       continue;
     }
 
-    let stopped: Promise<void> | null = null;
     return {
       port,
       url: `redis://127.0.0.1:${port}`,
       pid: child.pid ?? -1,
       dir,
       output: () => out,
-      stop() {
-        stopped ??= (async () => {
-          await kill(child);
-          untrack(child);
-          rmSync(dir, { recursive: true, force: true });
-        })();
-        return stopped;
-      },
+      stop: stopper(child, dir),
     };
   }
   rmSync(dir, { recursive: true, force: true });
