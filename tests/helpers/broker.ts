@@ -25,6 +25,7 @@ import { loadConfig, type Config } from '../../broker/config';
 import type { ServerLimits } from '../../broker/limits';
 import type { CloseReason } from '../../broker/metrics';
 import { startServer, type RunningServer } from '../../broker/server';
+import { TEST_CLIENT, connack } from './mqtt-client';
 import { credentials, newPeerId } from './peers';
 import { waitFor } from './wait';
 
@@ -111,20 +112,9 @@ export async function connectPeer(
 
 /** Connects with any options (e.g. a clientId that does not parse). Rejects if CONNACK refuses. */
 export async function connectRaw(server: TestServer, options: IClientOptions): Promise<MqttClient> {
-  const client = mqtt.connect(server.mqttUrl, {
-    protocolVersion: 4,
-    reconnectPeriod: 0,
-    connectTimeout: 5000,
-    ...options,
-  });
+  const client = mqtt.connect(server.mqttUrl, { ...TEST_CLIENT, ...options });
   clients.add(client);
-  // Without a listener, mqtt.js would rethrow a refused CONNACK as an uncaught error.
-  client.on('error', () => {});
-  await new Promise<void>((resolve, reject) => {
-    client.once('connect', () => resolve());
-    client.once('error', reject);
-    client.once('close', () => reject(new Error('closed before CONNACK')));
-  });
+  await connack(client);
   return client;
 }
 

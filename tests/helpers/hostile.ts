@@ -12,14 +12,14 @@ import mqtt, { type MqttClient } from 'mqtt';
 import WebSocket from 'ws';
 import {
   ROOM_ID_BYTES,
-  clientIdFor,
   peerTopic,
   randomBase64Url,
   roomFilters,
   type PeerId,
   type RoomId,
 } from '../../protocol/index';
-import { credentials, newPeerId } from './peers';
+import { appClientOptions, connack } from './mqtt-client';
+import { newPeerId } from './peers';
 import { waitFor } from './wait';
 
 export const newRoom = (): RoomId => randomBase64Url(ROOM_ID_BYTES) as RoomId;
@@ -100,22 +100,12 @@ export interface PeerOptions {
 /** An mqtt.js client as the app uses it (clientId `<room>.<peer>`, MQTT 3.1.1, no reconnect). */
 export async function connectMqtt(mqttUrl: string, room: RoomId, peer: PeerId, options: PeerOptions = {}): Promise<MqttClient> {
   const client = mqtt.connect(mqttUrl, {
-    protocolVersion: 4,
-    clientId: clientIdFor(room, peer),
-    ...credentials(room, peer),
-    reconnectPeriod: 0,
-    connectTimeout: 5000,
+    ...appClientOptions(room, peer),
     keepalive: options.keepalive ?? 10,
-    will: { topic: peerTopic(room, peer, 'presence'), payload: Buffer.alloc(0), qos: 1, retain: true },
     ...(options.localAddress === undefined ? {} : { wsOptions: { localAddress: options.localAddress } }),
   });
-  client.on('error', () => {});
   try {
-    await new Promise<void>((resolve, reject) => {
-      client.once('connect', () => resolve());
-      client.once('error', reject);
-      client.once('close', () => reject(new Error('closed before CONNACK')));
-    });
+    await connack(client, peer);
   } catch (err) {
     client.end(true);
     throw err;

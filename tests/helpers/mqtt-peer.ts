@@ -14,10 +14,8 @@
  */
 import { EventEmitter } from 'node:events';
 import mqtt, { type IClientOptions, type MqttClient } from 'mqtt';
-import { credentials } from './peers';
+import type { Body } from '../../app/call/outbox';
 import {
-  KEEPALIVE_SECONDS,
-  clientIdFor,
   deriveKey,
   deriveRoomId,
   newSecret,
@@ -34,6 +32,7 @@ import {
   type TopicKind,
 } from '../../protocol/index';
 import { subscribeGranted } from './broker';
+import { appClientOptions, connack } from './mqtt-client';
 import { waitFor } from './wait';
 
 export interface TestRoom {
@@ -56,9 +55,6 @@ export interface Delivery {
   empty: boolean;
   message: SignalMessage | null;
 }
-
-/** The message body without the envelope, which the peer fills in. */
-export type Body = SignalMessage extends infer M ? (M extends SignalMessage ? Omit<M, 'v' | 'from' | 'session' | 'gen'> : never) : never;
 
 export interface TestPeer {
   readonly room: RoomId;
@@ -83,24 +79,9 @@ const open = new Set<MqttClient>();
 
 /** Connects (no subscribe yet). Rejects if CONNACK refuses or the socket closes first. */
 export async function connectAt(url: string, { room, key }: TestRoom, peer: PeerId, options: IClientOptions = {}): Promise<TestPeer> {
-  const client = mqtt.connect(url, {
-    clientId: clientIdFor(room, peer),
-    ...credentials(room, peer),
-    protocolVersion: 4,
-    clean: true,
-    keepalive: KEEPALIVE_SECONDS,
-    reconnectPeriod: 0,
-    connectTimeout: 5000,
-    will: { topic: peerTopic(room, peer, 'presence'), payload: Buffer.alloc(0), qos: 1, retain: true },
-    ...options,
-  });
+  const client = mqtt.connect(url, { ...appClientOptions(room, peer), ...options });
   open.add(client);
-  client.on('error', () => {}); // a refused CONNACK is reported by the promise below
-  await new Promise<void>((resolve, reject) => {
-    client.once('connect', () => resolve());
-    client.once('error', reject);
-    client.once('close', () => reject(new Error(`${peer}: closed before CONNACK`)));
-  });
+  await connack(client, peer);
 
   const session = newSessionId();
   const received: Delivery[] = [];
