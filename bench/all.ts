@@ -11,27 +11,16 @@ import { main as broker } from './broker';
 import { main as bundle } from './bundle';
 import { main as call } from './call';
 import { main as cluster } from './cluster';
+import { runEach, runIfMain } from './lib/runner';
 import { main as recovery } from './recovery';
 
-const argv = process.argv.slice(2);
-const only = argv.includes('--smoke') ? ['--smoke'] : [];
-
-const runs: Array<[name: string, run: () => unknown]> = [
-  ['call', () => call(only)],
-  ['broker', () => broker(argv)],
-  ['cluster', () => cluster(argv)],
-  ['bundle', () => bundle(only)],
-  ['recovery', () => recovery(only)],
-];
-
-const failed: string[] = [];
-for (const [name, run] of runs) {
-  try {
-    await run();
-  } catch (err) {
-    failed.push(name);
-    console.error(`\nbench ${name} failed:`, err);
-  }
-}
-if (failed.length > 0) console.error(`\nFailed: ${failed.join(', ')}`);
-process.exit(failed.length > 0 ? 1 : 0);
+runIfMain(import.meta, (argv) => {
+  const only = argv.includes('--smoke') ? ['--smoke'] : [];
+  return runEach([
+    ['call', () => call(only)],
+    ['broker', () => broker(argv)],
+    ['cluster', () => cluster(argv)],
+    ['bundle', () => bundle(only)],
+    ['recovery', () => recovery(only)],
+  ]);
+});

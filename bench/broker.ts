@@ -12,7 +12,8 @@
  * between repetitions, so neither broker always runs on a warmer machine.
  */
 import { type LoadOptions, type LoadResult, medianResults, runLoad } from './lib/load';
-import { formatNumber, machine, machineLine, parseArgs, positiveInt, table, writeResults } from './lib/report';
+import { formatNumber, machine, machineLine, positiveInt, table } from './lib/report';
+import { parseBenchArgs, runIfMain, saveReport } from './lib/runner';
 import { type RunningTarget, startMosquittoTarget, startOurs } from './lib/targets';
 
 export const TARGETS = { roundTripShare: 0.5, p99Factor: 2, kibPerIdleConnection: 20 } as const;
@@ -35,7 +36,7 @@ export interface Comparison {
 }
 
 export function optionsFromArgs(argv: string[]): BrokerBenchOptions & { json: string } {
-  const args = parseArgs(argv, {
+  const args = parseBenchArgs(argv, {
     rooms: '1000',
     sweep: false,
     duration: '10',
@@ -44,8 +45,6 @@ export function optionsFromArgs(argv: string[]): BrokerBenchOptions & { json: st
     generators: '1',
     repeat: '3',
     'source-ips': '0',
-    smoke: false,
-    json: '',
   });
   const smoke = args.smoke;
   const sourceIps = Number(args['source-ips']);
@@ -182,17 +181,8 @@ export async function main(argv: string[]): Promise<Comparison[]> {
   const options = optionsFromArgs(argv);
   const comparisons = await runBrokerBench(options);
   printBrokerReport(comparisons, options.load, options.repeat);
-  const file = writeResults('broker', { machine: machine(), load: options.load, targets: TARGETS, comparisons }, options.json || undefined);
-  console.log(`\nJSON: ${file}`);
+  saveReport('broker', { machine: machine(), load: options.load, targets: TARGETS, comparisons }, options.json);
   return comparisons;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  main(process.argv.slice(2)).then(
-    () => process.exit(0),
-    (err: unknown) => {
-      console.error(err);
-      process.exit(1);
-    },
-  );
-}
+runIfMain(import.meta, main);

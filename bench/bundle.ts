@@ -17,7 +17,8 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join, posix } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { REPO } from '../tests/helpers/server';
-import { machine, machineLine, parseArgs, table, writeResults } from './lib/report';
+import { machine, machineLine, table } from './lib/report';
+import { parseBenchArgs, runIfMain, saveReport } from './lib/runner';
 
 export interface FileSize {
   file: string;
@@ -108,7 +109,7 @@ const kib = (n: number): string => `${(n / 1024).toFixed(1)} KiB`;
 
 
 export function main(argv: string[]): BundleReport {
-  const args = parseArgs(argv, { dist: join(REPO, 'dist'), smoke: false, json: '' });
+  const args = parseBenchArgs(argv, { dist: join(REPO, 'dist') });
   if (!existsSync(join(args.dist, 'index.html'))) {
     console.error(`${args.dist} has no build: running vite build`);
     execFileSync('npx', ['vite', 'build'], { cwd: REPO, stdio: 'inherit' });
@@ -129,16 +130,8 @@ export function main(argv: string[]): BundleReport {
       ],
     ),
   );
-  const file = writeResults('bundle', { machine: m, dist: args.dist, ...report }, args.json || undefined);
-  console.log(`\nJSON: ${file}`);
+  saveReport('bundle', { machine: m, dist: args.dist, ...report }, args.json);
   return report;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  try {
-    main(process.argv.slice(2));
-  } catch (err) {
-    console.error(err);
-    process.exit(1);
-  }
-}
+runIfMain(import.meta, main);

@@ -43,7 +43,8 @@ import { freePort, startServer } from '../tests/helpers/server';
 import { launchChromium } from './lib/browser';
 import { median, phasesOf, signalingOf, summarize, workOf, type RunResult, type Signaling, type VariantSummary } from './lib/call-analysis';
 import { ORDER, RUNNERS, VARIANTS, type BenchEnv, type Variant } from './lib/call-variants';
-import { formatNumber, machine, machineLine, parseArgs, positiveInt, table, writeResults } from './lib/report';
+import { formatNumber, machine, machineLine, positiveInt, table } from './lib/report';
+import { parseBenchArgs, runIfMain, saveReport } from './lib/runner';
 
 export { VARIANTS, type Variant } from './lib/call-variants';
 export type { Phases, RunResult, Signaling, VariantSummary, Work } from './lib/call-analysis';
@@ -73,7 +74,7 @@ export interface CallBenchOptions {
 }
 
 export function optionsFromArgs(argv: string[]): CallBenchOptions {
-  const args = parseArgs(argv, { runs: '20', smoke: false, json: '', timeout: '20', settle: '300', 'media-trace': false });
+  const args = parseBenchArgs(argv, { runs: '20', timeout: '20', settle: '300', 'media-trace': false });
   return {
     runs: args.smoke ? 2 : positiveInt(args.runs, 'runs'),
     json: args.json,
@@ -252,19 +253,10 @@ export async function main(argv: string[]): Promise<CallBenchReport> {
     runs,
   };
   printReport(report);
-  const file = writeResults('call', report, options.json || undefined);
-  console.log(`\nJSON: ${file}`);
+  saveReport('call', report, options.json);
   const failed = runs.filter((r) => !r.ok).length;
   if (summaries.some((s) => s.runs === 0)) throw new Error(`a variant never completed a run (${failed} failed runs)`);
   return report;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  main(process.argv.slice(2)).then(
-    () => process.exit(0),
-    (err: unknown) => {
-      console.error(err);
-      process.exit(1);
-    },
-  );
-}
+runIfMain(import.meta, main);

@@ -13,7 +13,8 @@
  */
 import { RESULT_HEADER, optionsFromArgs, resultRows } from './broker';
 import { type LoadResult, medianResults, runLoad } from './lib/load';
-import { formatNumber, machine, machineLine, table, writeResults } from './lib/report';
+import { formatNumber, machine, machineLine, table } from './lib/report';
+import { runIfMain, saveReport } from './lib/runner';
 import { type RunningTarget, startOurs, startRedis } from './lib/targets';
 
 type Layout = 'memory' | 'redis-1' | 'redis-2';
@@ -81,17 +82,8 @@ export async function main(argv: string[]): Promise<LoadResult[][]> {
       }),
     ),
   );
-  const file = writeResults('cluster', { machine: m, load: options.load, layouts: LAYOUTS, results: perRooms, runs: allRuns }, options.json || undefined);
-  console.log(`\nJSON: ${file}`);
+  saveReport('cluster', { machine: m, load: options.load, layouts: LAYOUTS, results: perRooms, runs: allRuns }, options.json);
   return perRooms;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  main(process.argv.slice(2)).then(
-    () => process.exit(0),
-    (err: unknown) => {
-      console.error(err);
-      process.exit(1);
-    },
-  );
-}
+runIfMain(import.meta, main);

@@ -32,7 +32,8 @@ import { createNetns, type Netns } from '../tests/helpers/netns';
 import { freePort, startServer, type ServerProcess } from '../tests/helpers/server';
 import { connectedPair, screenAttribute, waitForScreen } from './lib/app-call';
 import { framesDecoded, launchChromium, pcCount, timeline, waitForFramesDecoded } from './lib/browser';
-import { machine, machineLine, parseArgs, percentile, positiveInt, sortedCopy, table, writeResults } from './lib/report';
+import { machine, machineLine, percentile, positiveInt, sortedCopy, table } from './lib/report';
+import { parseBenchArgs, runIfMain, saveReport } from './lib/runner';
 
 export const SCENARIOS = {
   broker: 'broker restart → both back on signaling',
@@ -87,7 +88,7 @@ export interface RecoveryOptions {
 }
 
 export function optionsFromArgs(argv: string[]): RecoveryOptions {
-  const args = parseArgs(argv, { runs: '10', smoke: false, cut: '', timeout: '30', json: '', only: '' });
+  const args = parseBenchArgs(argv, { runs: '10', cut: '', timeout: '30', only: '' });
   const only = args.only === '' ? (Object.keys(SCENARIOS) as Scenario[]) : (args.only.split(',') as Scenario[]);
   for (const s of only) if (!(s in SCENARIOS)) throw new Error(`--only: unknown scenario "${s}"; known: ${Object.keys(SCENARIOS).join(',')}`);
   return {
@@ -386,18 +387,9 @@ export async function main(argv: string[]): Promise<RecoveryReport> {
   const summaries = options.only.map((s) => summarize(s, runs.filter((r) => r.scenario === s), s === 'netcut' ? unavailable : null));
   const report: RecoveryReport = { machine: m, runsPerScenario: options.runs, cutSeconds: options.cutMs / 1000, summaries, runs };
   printReport(report);
-  const file = writeResults('recovery', report, options.json || undefined);
-  console.log(`\nJSON: ${file}`);
+  saveReport('recovery', report, options.json);
   if (summaries.some((s) => !s.skipped && s.runs === 0)) throw new Error('a scenario never recovered in any run');
   return report;
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  main(process.argv.slice(2)).then(
-    () => process.exit(0),
-    (err: unknown) => {
-      console.error(err);
-      process.exit(1);
-    },
-  );
-}
+runIfMain(import.meta, main);
