@@ -5,8 +5,9 @@
  *
  *   npm run bench:recovery                 # 10 runs of each scenario
  *   npm run bench:recovery -- --runs 20 --cut 8
- *   npm run bench:recovery -- --smoke      # 1 run of each (3 s cut), for the test suite
+ *   npm run bench:recovery -- --smoke      # 1 run of each (3 s cut), no outage rows, for the test suite
  *   npm run bench:recovery -- --only broker,reload
+ *   npm run bench:recovery -- --only outage10,outage60 --outage-runs 5 --calls 3
  *
  * Scenarios (each run on a call set up fresh and already decoding both ways):
  *   broker restart  SIGKILL the server, start it again on the same port at
@@ -22,6 +23,17 @@
  *                   skipped, and the output says why.
  *   reload          Bob reloads the page. Measured: from page.reload() to
  *                   both sides decoding 5 frames on the new connection.
+ *   server down     SIGKILL the server, keep it down 10 s (outage10) or 60 s
+ *   10 s / 60 s     (outage60), start it again on the same port. --calls
+ *                   calls (2: 4 pages) share each outage. Measured: from the
+ *                   restarted server answering /healthz to each page's call
+ *                   screen showing data-signaling="connected", the median
+ *                   over the pages (issue 12: "signaling returns within 2 s of
+ *                   the server's return, whatever the outage"). The app's
+ *                   reconnect backoff grows with the outage, which a restart
+ *                   at once (broker restart) never shows. --outage-runs runs
+ *                   each (3). Not in --smoke: the broker restart runs the same
+ *                   code with a 0 s outage.
  *
  * Times are Date.now() in Node and in the pages (one machine, one clock);
  * in-page polls run every 10–20 ms, and the server's /healthz probe every 50 ms.
@@ -30,57 +42,24 @@ import type { Browser, Page } from '@playwright/test';
 import { findBinary } from '../tests/helpers/binaries';
 import { createNetns, type Netns } from '../tests/helpers/netns';
 import { freePort, startServer, type ServerProcess } from '../tests/helpers/server';
-import { connectedPair, screenAttribute, waitForScreen } from './lib/app-call';
+import { connectedPair, screenAttribute, waitForScreen, waitForScreenLeaving, type CallPair } from './lib/app-call';
 import { framesDecoded, launchChromium, pcCount, timeline, waitForFramesDecoded } from './lib/browser';
-import { machine, machineLine, percentile, positiveInt, sortedCopy, table } from './lib/report';
+import { FRAMES, OUTAGE_MS, SCENARIOS, isOutage, printReport, summarize, type RecoveryReport, type RunResult, type Scenario } from './lib/recovery-report';
+import { machine, percentile, positiveInt, sortedCopy } from './lib/report';
 import { parseBenchArgs, runIfMain, saveReport } from './lib/runner';
 
-export const SCENARIOS = {
-  broker: 'broker restart → both back on signaling',
-  netcut: 'network restored → frames both ways',
-  reload: 'reload one side → frames both ways',
-} as const;
-export type Scenario = keyof typeof SCENARIOS;
-
-/** New frames that count as "flowing again" (tests/e2e use the same). */
-const FRAMES = 5;
+export { SCENARIOS, printReport, summarize };
+export type { RecoveryReport, RunResult, Scenario, ScenarioSummary } from './lib/recovery-report';
 
 /** The server's per-address limits are for abusive clients; here every browser is 127.0.0.1 and calls are set up back to back. */
 const SERVER_ENV = { STUN_URLS: '', LOG_LEVEL: 'warn', ICE_RATE_LIMIT: '100000' };
 
-export interface RunResult {
-  scenario: Scenario;
-  run: number;
-  ok: boolean;
-  error?: string;
-  /** The measured recovery time (see SCENARIOS and the header). */
-  ms: number;
-  /** Scenario-specific details. */
-  detail: Record<string, number | string | boolean | null>;
-}
-
-export interface ScenarioSummary {
-  scenario: Scenario;
-  name: string;
-  runs: number;
-  failed: number;
-  skipped: string | null;
-  median: number;
-  p95: number;
-  min: number;
-  max: number;
-}
-
-export interface RecoveryReport {
-  machine: ReturnType<typeof machine>;
-  runsPerScenario: number;
-  cutSeconds: number;
-  summaries: ScenarioSummary[];
-  runs: RunResult[];
-}
-
 export interface RecoveryOptions {
   runs: number;
+  /** Runs of each outage scenario (each keeps the server down 10 or 60 s). */
+  outageRuns: number;
+  /** Calls (two pages each) that share one outage. */
+  calls: number;
   cutMs: number;
   timeoutMs: number;
   json: string;
@@ -88,11 +67,15 @@ export interface RecoveryOptions {
 }
 
 export function optionsFromArgs(argv: string[]): RecoveryOptions {
-  const args = parseBenchArgs(argv, { runs: '10', cut: '', timeout: '30', only: '' });
-  const only = args.only === '' ? (Object.keys(SCENARIOS) as Scenario[]) : (args.only.split(',') as Scenario[]);
+  const args = parseBenchArgs(argv, { runs: '10', 'outage-runs': '3', calls: '2', cut: '', timeout: '30', only: '' });
+  const all = Object.keys(SCENARIOS) as Scenario[];
+  // Smoke: no outage rows (they last 10 and 60 s); the broker restart covers their code with a 0 s outage.
+  const only = args.only !== '' ? (args.only.split(',') as Scenario[]) : args.smoke ? all.filter((s) => !isOutage(s)) : all;
   for (const s of only) if (!(s in SCENARIOS)) throw new Error(`--only: unknown scenario "${s}"; known: ${Object.keys(SCENARIOS).join(',')}`);
   return {
     runs: args.smoke ? 1 : positiveInt(args.runs, 'runs'),
+    outageRuns: args.smoke ? 1 : positiveInt(args['outage-runs'], 'outage-runs'),
+    calls: positiveInt(args.calls, 'calls'),
     // Smoke: a 3 s cut, so the whole smoke run stays short; it checks the benchmark works, not the numbers.
     cutMs: (args.cut !== '' ? positiveInt(args.cut, 'cut') : args.smoke ? 3 : 8) * 1000,
     timeoutMs: positiveInt(args.timeout, 'timeout') * 1000,
@@ -112,27 +95,47 @@ interface Env {
   timeoutMs: number;
 }
 
+interface Outage {
+  killedAt: number;
+  /** When the restarted server answered /healthz. */
+  healthyAt: number;
+  /** Per page, when its call screen showed data-signaling="connected" again. */
+  backAt: number[];
+}
+
+/**
+ * SIGKILLs the server, keeps it down `downMs`, starts it again on the same
+ * port and waits for every page to be back on signaling. With a real outage,
+ * each page must first have noticed the loss; otherwise its "connected"
+ * afterwards would measure nothing.
+ */
+async function serverOutage(env: Env, pages: Page[], downMs: number): Promise<Outage> {
+  const killedAt = Date.now();
+  await env.server.stop('SIGKILL');
+  if (downMs > 0) {
+    await Promise.all(pages.map((p) => waitForScreenLeaving(p, 'data-signaling', 'connected', downMs)));
+    await sleep(Math.max(0, killedAt + downMs - Date.now())); // the outage itself: its length is the scenario
+  }
+  env.server = await startServer(SERVER_ENV, env.port);
+  const healthyAt = Date.now();
+  const backAt = await Promise.all(pages.map((p) => waitForScreen(p, 'data-signaling', 'connected', env.timeoutMs)));
+  return { killedAt, healthyAt, backAt };
+}
+
 async function brokerRestart(env: Env): Promise<Pick<RunResult, 'ms' | 'detail'>> {
   const pair = await connectedPair(env.browser, env.browser, env.server.url, env.timeoutMs);
   try {
     const { alice, bob } = pair;
     const framesAtKill = await Promise.all([framesDecoded(alice), framesDecoded(bob)]);
-    const killedAt = Date.now();
-    await env.server.stop('SIGKILL');
-    env.server = await startServer(SERVER_ENV, env.port);
-    const healthyAt = Date.now();
-    const back = await Promise.all([
-      waitForScreen(alice, 'data-signaling', 'connected', env.timeoutMs),
-      waitForScreen(bob, 'data-signaling', 'connected', env.timeoutMs),
-    ]);
-    const backAt = Math.max(...back);
+    const { killedAt, healthyAt, backAt } = await serverOutage(env, [alice, bob], 0);
+    const back = Math.max(...backAt);
     const frames = await Promise.all([framesDecoded(alice), framesDecoded(bob)]);
     const states = await Promise.all([screenAttribute(alice, 'data-state'), screenAttribute(bob, 'data-state')]);
     return {
-      ms: backAt - healthyAt,
+      ms: back - healthyAt,
       detail: {
         killToHealthyMs: healthyAt - killedAt,
-        killToBackMs: backAt - killedAt,
+        killToBackMs: back - killedAt,
         // Frames kept arriving while the broker was gone (the media path does not need it).
         mediaKeptFlowing: frames[0]! > framesAtKill[0]! && frames[1]! > framesAtKill[1]!,
         statesAfter: states.join('/'),
@@ -140,6 +143,29 @@ async function brokerRestart(env: Env): Promise<Pick<RunResult, 'ms' | 'detail'>
     };
   } finally {
     await pair.close();
+  }
+}
+
+async function serverDown(env: Env, downMs: number, calls: number): Promise<Pick<RunResult, 'ms' | 'detail'>> {
+  const pairs: CallPair[] = [];
+  try {
+    for (let i = 0; i < calls; i++) pairs.push(await connectedPair(env.browser, env.browser, env.server.url, env.timeoutMs));
+    const pages = pairs.flatMap((p) => [p.alice, p.bob]);
+    const { killedAt, healthyAt, backAt } = await serverOutage(env, pages, downMs);
+    const perPage = sortedCopy(backAt.map((t) => t - healthyAt));
+    const states = await Promise.all(pages.map((p) => screenAttribute(p, 'data-state')));
+    return {
+      ms: percentile(perPage, 50),
+      detail: {
+        pages: pages.length,
+        firstPageMs: perPage[0]!,
+        lastPageMs: perPage[perPage.length - 1]!,
+        killToHealthyMs: healthyAt - killedAt,
+        statesAfter: [...new Set(states)].join('/'),
+      },
+    };
+  } finally {
+    for (const p of pairs) await p.close();
   }
 }
 
@@ -282,6 +308,7 @@ async function runLocal(options: RecoveryOptions, runs: RunResult[]): Promise<vo
   try {
     if (options.only.includes('broker')) await repeat('broker', options.runs, () => brokerRestart(env), runs);
     if (options.only.includes('reload')) await repeat('reload', options.runs, () => reload(env), runs);
+    for (const s of options.only.filter(isOutage)) await repeat(s, options.outageRuns, () => serverDown(env, OUTAGE_MS[s], options.calls), runs);
   } finally {
     await env.browser.close();
     await env.server.stop();
@@ -313,79 +340,26 @@ async function runNetcut(options: RecoveryOptions, runs: RunResult[]): Promise<v
   }
 }
 
-export function summarize(scenario: Scenario, runs: RunResult[], skipped: string | null): ScenarioSummary {
-  const ok = sortedCopy(runs.filter((r) => r.ok).map((r) => r.ms));
-  return {
-    scenario,
-    name: SCENARIOS[scenario],
-    runs: ok.length,
-    failed: runs.filter((r) => !r.ok).length,
-    skipped,
-    median: percentile(ok, 50),
-    p95: percentile(ok, 95),
-    min: ok[0] ?? Number.NaN,
-    max: ok[ok.length - 1] ?? Number.NaN,
-  };
-}
-
-const ms = (n: number): string => (Number.isFinite(n) ? `${Math.round(n)}` : '–');
-
-function medianOf(runs: RunResult[], key: string): number {
-  const xs = runs.filter((r) => r.ok && typeof r.detail[key] === 'number').map((r) => r.detail[key] as number);
-  return percentile(sortedCopy(xs), 50);
-}
-
-export function printReport(report: RecoveryReport): void {
-  console.log(`\nRecovery benchmark · ${machineLine(report.machine)}`);
-  console.log(
-    `Fresh call per run (headless Chromium, fake media, host candidates only); ${report.runsPerScenario} run(s) per scenario; network cut ${report.cutSeconds} s. ` +
-      `"Frames" = ${FRAMES} new remote frames decoded on both sides (getStats).\n`,
-  );
-  console.log(
-    table(
-      ['scenario', 'runs', 'failed', 'median ms', 'p95 ms', 'min', 'max'],
-      report.summaries.map((s) =>
-        s.skipped ? [s.name, 0, 0, `skipped: ${s.skipped}`, '', '', ''] : [s.name, s.runs, s.failed, ms(s.median), ms(s.p95), ms(s.min), ms(s.max)],
-      ),
-    ),
-  );
-  const of = (s: Scenario) => report.runs.filter((r) => r.scenario === s);
-  const details: string[] = [];
-  if (of('broker').some((r) => r.ok)) {
-    const b = of('broker').filter((r) => r.ok);
-    details.push(
-      `broker restart: kill → restarted server healthy ${ms(medianOf(b, 'killToHealthyMs'))} ms (process start, not the app), kill → both back ${ms(medianOf(b, 'killToBackMs'))} ms (medians); ` +
-        `media kept flowing through the restart in ${b.filter((r) => r.detail.mediaKeptFlowing === true).length}/${b.length} runs.`,
-    );
-  }
-  if (of('netcut').some((r) => r.ok)) {
-    const n = of('netcut').filter((r) => r.ok);
-    const count = (values: unknown[]) => [...values.reduce((m: Map<string, number>, v) => m.set(String(v), (m.get(String(v)) ?? 0) + 1), new Map<string, number>())].map(([v, k]) => `${v} ×${k}`).join(', ');
-    details.push(
-      `network cut: frames at alice ${ms(medianOf(n, 'aliceFramesMs'))} ms / at bob (the cut one) ${ms(medianOf(n, 'bobFramesMs'))} ms, both "connected" ${ms(medianOf(n, 'bothConnectedMs'))} ms after the network returned (medians).\n` +
-        `  alice saw: ${count(n.map((r) => r.detail.aliceStates))}; bob saw: ${count(n.map((r) => r.detail.bobStates))}; alice at the restore: ${count(n.map((r) => r.detail.aliceAtRestore))}.`,
-    );
-  }
-  if (of('reload').some((r) => r.ok)) {
-    const r = of('reload').filter((x) => x.ok);
-    details.push(`reload: frames at alice ${ms(medianOf(r, 'aliceFramesMs'))} ms / at bob (reloaded) ${ms(medianOf(r, 'bobFramesMs'))} ms, both "connected" ${ms(medianOf(r, 'bothConnectedMs'))} ms (medians).`);
-  }
-  if (details.length > 0) console.log(`\n${details.join('\n')}`);
-  for (const f of report.runs.filter((r) => !r.ok)) console.log(`\n${SCENARIOS[f.scenario]}, run ${f.run} failed: ${f.error}`);
-}
-
 export async function main(argv: string[]): Promise<RecoveryReport> {
   const options = optionsFromArgs(argv);
   const m = machine();
   const runs: RunResult[] = [];
-  if (options.only.includes('broker') || options.only.includes('reload')) await runLocal(options, runs);
+  if (options.only.some((s) => s !== 'netcut')) await runLocal(options, runs);
   const unavailable = options.only.includes('netcut') ? netcutUnavailable() : null;
   if (options.only.includes('netcut')) {
     if (unavailable) console.error(`  network cut: skipped, ${unavailable}`);
     else await runNetcut(options, runs);
   }
   const summaries = options.only.map((s) => summarize(s, runs.filter((r) => r.scenario === s), s === 'netcut' ? unavailable : null));
-  const report: RecoveryReport = { machine: m, runsPerScenario: options.runs, cutSeconds: options.cutMs / 1000, summaries, runs };
+  const report: RecoveryReport = {
+    machine: m,
+    runsPerScenario: options.runs,
+    runsPerOutage: options.outageRuns,
+    pagesPerOutage: 2 * options.calls,
+    cutSeconds: options.cutMs / 1000,
+    summaries,
+    runs,
+  };
   printReport(report);
   saveReport('recovery', report, options.json);
   if (summaries.some((s) => !s.skipped && s.runs === 0)) throw new Error('a scenario never recovered in any run');

@@ -14,6 +14,11 @@ export function waitForScreen(page: Page, attribute: 'data-state' | 'data-signal
   return waitInPage(page, `${SCREEN}?.getAttribute(${JSON.stringify(attribute)}) === ${JSON.stringify(value)}`, timeoutMs, `${attribute}="${value}"`);
 }
 
+/** Resolves with the page's Date.now() once the call screen's `attribute` is no longer `value` (the page noticed a loss). */
+export function waitForScreenLeaving(page: Page, attribute: 'data-state' | 'data-signaling', value: string, timeoutMs: number): Promise<number> {
+  return waitInPage(page, `${SCREEN}?.getAttribute(${JSON.stringify(attribute)}) !== ${JSON.stringify(value)}`, timeoutMs, `${attribute} to leave "${value}"`);
+}
+
 export async function screenAttribute(page: Page, attribute: 'data-state' | 'data-signaling'): Promise<string | null> {
   return page.evaluate(`${SCREEN}?.getAttribute(${JSON.stringify(attribute)}) ?? null`) as Promise<string | null>;
 }
