@@ -229,14 +229,22 @@ function limits(env: Env, maxPacketBytes: number): ServerLimits {
     throw new ConfigError('KEEPALIVE_MAX_S', `must be at least KEEPALIVE_MIN_S (${keepaliveMinSeconds})`);
   }
   return {
+    // A backstop sized for a NAT pool (carrier-grade NAT puts thousands of phones behind one address), issue 11.
     ip: {
-      maxConnections: int(env, 'MAX_CONNECTIONS_PER_IP', 20, 1, 10_000_000),
-      connectRate: int(env, 'CONNECT_RATE_PER_IP', 2, 1, 10_000_000),
-      connectBurst: int(env, 'CONNECT_BURST_PER_IP', 20, 1, 10_000_000),
+      maxConnections: int(env, 'MAX_CONNECTIONS_PER_IP', 500, 1, 10_000_000),
+      connectRate: int(env, 'CONNECT_RATE_PER_IP', 10, 1, 10_000_000),
+      connectBurst: int(env, 'CONNECT_BURST_PER_IP', 100, 1, 10_000_000),
+    },
+    // Per MQTT clientId, not per address.
+    flap: {
       flapMax: int(env, 'FLAP_MAX', 15, 2, 10_000_000),
       flapWindowMs: int(env, 'FLAP_WINDOW_MS', 60_000, 1, 86_400_000),
       banMs: int(env, 'FLAP_BAN_MS', 300_000, 0, 86_400_000),
     },
+    // Worst case per connection: OUTBOUND_BUFFER_BYTES queued to it plus one
+    // MAX_PACKET_BYTES packet from it (320 KiB by default), so 4,000 of them
+    // stay near 1.3 GB; idle ones cost a few tens of KB.
+    maxConnections: int(env, 'MAX_CONNECTIONS', 4000, 1, 10_000_000),
     msgRate: int(env, 'MSG_RATE', 20, 1, 10_000_000),
     msgBurst: int(env, 'MSG_BURST', 100, 1, 10_000_000),
     maxFramesPerPacket: int(env, 'MAX_FRAMES_PER_PACKET', 64, 1, 1_000_000),

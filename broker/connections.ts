@@ -9,10 +9,12 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Aedes, Client } from 'aedes';
 import { type RawData, type WebSocket } from 'ws';
+import { MAX_TOPIC_CHARS, TOPIC_KINDS } from '../protocol/index';
 import type { Admission, UpgradeGate } from './gate';
 import { RefusedError } from './hooks';
 import { TokenBucket, type ServerLimits } from './limits';
 import type { Logger } from './log';
+import type { LogBudget } from './log-budget';
 import type { CloseReason, Metrics } from './metrics';
 import { MqttPacketGuard } from './packet-guard';
 import { createMqttWebSocketStream } from './ws-stream';
@@ -26,6 +28,8 @@ export interface ConnectionsDeps {
   limits: Pick<ServerLimits, 'msgRate' | 'msgBurst' | 'maxFramesPerPacket' | 'outboundBufferBytes'>;
   /** Counts each connection against its address (the gate admitted it before the handshake). */
   gate: UpgradeGate;
+  /** Shared by every line a hostile client can cause, so no client can turn into a log flood. */
+  logBudget: LogBudget;
 }
 
 export interface ConnectionEvents {
@@ -40,6 +44,23 @@ export interface ConnectionEvents {
  * server handle a million 1-byte messages a second while completing few packets.
  */
 const FRAMES_PER_PACKET_ALLOWANCE = 8;
+
+/**
+ * Acks a client may send, as a multiple of the packet budget. An honest
+ * client acks each QoS 1 delivery: its peer's messages (limited by the peer's
+ * own packet budget) and the echoes of its own (limited by its own), so twice
+ * the budget never refuses one, while 16,384 PUBRELs in one message are
+ * refused at the first (issue 11, "ack flood").
+ */
+const ACKS_PER_PACKET_ALLOWANCE = 2;
+
+/**
+ * The longest SUBSCRIBE the protocol needs: a packet id, then the room's
+ * filters (protocol/topics.ts `roomFilters`, one per topic kind), each a
+ * 2-byte length, at most MAX_TOPIC_CHARS of ASCII and a QoS byte. Anything
+ * longer carries filters no member needs, and is refused from its header.
+ */
+export const MAX_SUBSCRIBE_BYTES = 2 + TOPIC_KINDS.length * (2 + MAX_TOPIC_CHARS + 1);
 
 interface Connection {
   ws: WebSocket;
@@ -67,8 +88,9 @@ export class Connections extends EventEmitter<ConnectionEvents> {
 
   accept(ws: WebSocket, req: IncomingMessage): void {
     const { limits } = this.deps;
-    const guard = new MqttPacketGuard(this.deps.maxPacketBytes, limits.maxFramesPerPacket);
+    const guard = new MqttPacketGuard(this.deps.maxPacketBytes, limits.maxFramesPerPacket, MAX_SUBSCRIBE_BYTES);
     const packets = new TokenBucket(limits.msgRate, limits.msgBurst);
+    const acks = new TokenBucket(limits.msgRate * ACKS_PER_PACKET_ALLOWANCE, limits.msgBurst * ACKS_PER_PACKET_ALLOWANCE);
     const frames = new TokenBucket(limits.msgRate * FRAMES_PER_PACKET_ALLOWANCE, limits.msgBurst * FRAMES_PER_PACKET_ALLOWANCE);
     // Listeners run in registration order, so this one judges each message
     // before createWebSocketStream's listener hands it to Aedes; once the
@@ -77,11 +99,14 @@ export class Connections extends EventEmitter<ConnectionEvents> {
       if (conn.reason) return;
       if (!frames.take()) return this.drop(conn, 'rate-limit');
       const before = guard.packets;
+      const acksBefore = guard.acks;
       // [MQTT-6.0.0-1]: MQTT travels in binary frames; a text frame means the peer is not an MQTT client.
       const verdict = isBinary ? pushAll(guard, data) : 'text-frame';
       if (verdict) return this.drop(conn, verdict);
+      // Judged before Aedes sees a byte of this message: a refused one costs it nothing.
       const started = guard.packets - before;
-      if (started > 0 && !packets.take(started)) this.drop(conn, 'rate-limit');
+      const acked = guard.acks - acksBefore;
+      if ((started > 0 && !packets.take(started)) || (acked > 0 && !acks.take(acked))) this.drop(conn, 'rate-limit');
     });
     ws.on('error', (err: Error & { code?: string }) => this.record(conn, wsErrorReason(err.code)));
 
@@ -143,7 +168,10 @@ export class Connections extends EventEmitter<ConnectionEvents> {
   }
 
   private drop(conn: Connection, reason: CloseReason): void {
-    if (conn.reason === null) this.deps.logger.info({ reason, remote: conn.admission.address }, 'closing mqtt connection');
+    if (conn.reason === null) {
+      const suppressed = this.deps.logBudget.take();
+      if (suppressed !== null) this.deps.logger.info({ reason, remote: conn.admission.address, suppressed }, 'closing mqtt connection');
+    }
     this.record(conn, reason);
     // Destroying the stream terminates the socket (ws lib/stream.js `_destroy`) and makes Aedes clean up.
     conn.stream.destroy();
@@ -163,8 +191,12 @@ export class Connections extends EventEmitter<ConnectionEvents> {
     this.note(client, refused ? 'refused' : 'protocol-error');
     // Only the message: Aedes attaches the offending packet to some errors (`err.info`).
     const fields = { clientId: client.id ?? undefined, error: err.message };
-    if (refused) this.deps.logger.debug(fields, 'connection closed after a refused packet');
-    else this.deps.logger.info(fields, 'mqtt client error');
+    if (refused) {
+      this.deps.logger.debug(fields, 'connection closed after a refused packet');
+      return;
+    }
+    const suppressed = this.deps.logBudget.take();
+    if (suppressed !== null) this.deps.logger.info({ ...fields, suppressed }, 'mqtt client error');
   }
 }
 

@@ -5,13 +5,17 @@
  * client. It runs as ws's `verifyClient`, after ws has checked the upgrade
  * headers and before it writes `101 Switching Protocols`.
  *
- * Two checks, cheapest first:
+ * Three checks, cheapest first:
+ *  0. The process's own cap on open connections (MAX_CONNECTIONS): past it,
+ *     503 for everyone, because the next thousand sockets would exhaust memory.
  *  1. Origin. A browser always sends it with a WebSocket upgrade, so a page on
  *     another site can't open our broker from a visitor's browser (there is no
  *     CORS for WebSockets). Requests without Origin come from non-browser
  *     clients (mqtt.js in Node, test tools): Origin protects browsers only,
  *     and a non-browser client could send any Origin it likes, so they pass.
- *  2. Per-address limits (limits.ts): banned, too many open, too many new.
+ *  2. Per-address limits (limits.ts): too many open, too many new; a
+ *     backstop sized for a NAT pool. Flapping is judged per clientId at
+ *     CONNECT (hooks.ts), not here.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Logger } from './log';
@@ -24,6 +28,8 @@ export interface GateOptions {
   allowedOrigins: readonly string[];
   trust: ProxyTrust;
   limits: IpLimits;
+  /** Open connections on this process beyond which upgrades get 503. */
+  maxConnections: number;
   metrics: Metrics;
   logger: Logger;
   now?: Clock;
@@ -49,18 +55,22 @@ export class UpgradeGate {
   private readonly limiter: IpLimiter;
   private readonly allowed: ReadonlySet<string>;
   private readonly admissions = new WeakMap<IncomingMessage, Admission>();
+  private open = 0;
 
   constructor(private readonly options: GateOptions) {
     this.allowed = new Set(options.allowedOrigins.map((o) => o.toLowerCase()));
-    this.limiter = new IpLimiter(options.limits, options.now, (key) => {
-      options.metrics.ipBanned();
-      options.logger.warn({ key, banMs: options.limits.banMs }, 'address banned for flapping');
-    });
+    this.limiter = new IpLimiter(options.limits, options.now);
   }
 
   /** ws's `verifyClient` (the two-argument form; the callback is always called synchronously). */
   readonly verifyClient = (info: UpgradeInfo, done: VerifyCallback): void => {
     const { req } = info;
+    if (this.open >= this.options.maxConnections) {
+      this.refused('server-full', req);
+      // A hint, not a promise: connections end all the time, and clients back off anyway.
+      done(false, 503, 'Server full', { 'Content-Type': 'text/plain; charset=utf-8', 'Retry-After': '10' });
+      return;
+    }
     if (!this.originAllowed(info.origin, req)) {
       this.refused('origin', req);
       done(false, 403, 'Forbidden origin', { 'Content-Type': 'text/plain; charset=utf-8' });
@@ -88,11 +98,13 @@ export class UpgradeGate {
   opened(req: IncomingMessage): Admission {
     const admission = this.admissions.get(req) ?? this.unverified(req);
     this.limiter.opened(admission.key);
+    this.open += 1;
     return admission;
   }
 
   closed(admission: Admission): void {
     this.limiter.closed(admission.key);
+    this.open -= 1;
   }
 
   /** Addresses the limiter remembers (bounded by recent traffic). */

@@ -26,7 +26,9 @@ import {
   type PeerId,
   type RoomId,
 } from '../protocol/index';
+import { FlapDetector, type FlapLimits } from './limits';
 import type { Logger } from './log';
+import { LogBudget } from './log-budget';
 import type { Metrics, RefusalReason } from './metrics';
 import type { RoomRegistry } from './rooms';
 
@@ -36,6 +38,16 @@ interface Session {
   peer: PeerId;
   /** Set once the registry gave this connection a place; never unset, see `release`. */
   admitted: boolean;
+  /** Set when an admit was sent to the registry, whatever its answer: it may have taken a place whose reply was lost. */
+  admitting: boolean;
+}
+
+/** The Will a client sent in CONNECT, as Aedes hands it to preConnect. */
+interface WillPacket {
+  topic: string;
+  payload: Buffer | string;
+  qos: number;
+  retain: boolean;
 }
 
 /** Passed to Aedes to refuse a packet; Aedes then closes the connection, which we want for a hostile client. */
@@ -54,7 +66,13 @@ export interface PolicyDeps {
   logger: Logger;
   /** MQTT keepalive is clamped into [min, max] seconds; defaults 5..120. */
   keepalive?: { minSeconds: number; maxSeconds: number };
+  /** Flapping is judged per clientId (FLAP_*); default: effectively off. */
+  flap?: FlapLimits;
+  /** Shared with connections.ts: refusals are logged within it, never one line per filter. */
+  logBudget?: LogBudget;
 }
+
+const NO_FLAP_LIMIT: FlapLimits = { flapMax: Number.MAX_SAFE_INTEGER, flapWindowMs: 1, banMs: 0 };
 
 /** The app asks for KEEPALIVE_SECONDS (10), well inside. */
 const DEFAULT_KEEPALIVE = { minSeconds: 5, maxSeconds: 120 };
@@ -69,13 +87,25 @@ export class BrokerPolicy {
   private readonly sessions = new WeakMap<Client, Session>();
   /** Connected clients by clientId, for `admittedUpgrade`. */
   private readonly connected = new Map<string, Client>();
+  /** Each client's CONNECT Will, from preConnect to authenticate (Aedes keeps it in a private field). */
+  private readonly wills = new WeakMap<Client, WillPacket | null>();
+  private readonly flapping: FlapDetector;
+  private readonly logBudget: LogBudget;
   private broker: Aedes | null = null;
 
-  constructor(private readonly deps: PolicyDeps) {}
+  constructor(private readonly deps: PolicyDeps) {
+    this.logBudget = deps.logBudget ?? new LogBudget();
+    this.flapping = new FlapDetector(deps.flap ?? NO_FLAP_LIMIT, Date.now, () => {
+      this.deps.metrics.flapBanned();
+      const suppressed = this.logBudget.take();
+      if (suppressed !== null) this.deps.logger.warn({ banMs: deps.flap?.banMs, suppressed }, 'clientId banned for flapping');
+    });
+  }
 
   /** The hooks, for `Aedes.createBroker({ ...policy.hooks })`. */
   readonly hooks: Hooks = {
-    preConnect: (_client, packet, done) => {
+    preConnect: (client, packet, done) => {
+      this.wills.set(client, (packet.will as WillPacket | undefined) ?? null);
       // Clamped, not refused: MQTT 3.1.1 has no CONNACK code for it (Aedes's
       // keepaliveLimit answers 6, which only 5.0 defines), and clamping needs
       // no cooperation. A client that asked for 0 ("never time me out") or an
@@ -115,10 +145,23 @@ export class BrokerPolicy {
       };
       const token = password ? password.toString('utf8') : null;
       if (username !== id.room || !isPeerToken(token)) return badCredentials();
+      // Checked at CONNECT, before Aedes stores it: a Will is published when the
+      // connection dies, in a cluster by another process long after (issue 11, "foreign Will").
+      if (willProblem(this.wills.get(client) ?? null, id.room, id.peer)) {
+        this.refuse('will', client);
+        done(authError(NOT_AUTHORIZED, 'the only Will allowed is an empty retained publish on your own presence topic'), null);
+        return;
+      }
       peerIdOf(token).then(
         (peer) => {
           if (peer !== id.peer) return badCredentials();
-          this.sessions.set(client, { room: id.room, peer: id.peer, admitted: false });
+          // After the credentials: only the holder of a token can get its clientId banned.
+          if (this.flapping.bannedFor(client.id) !== null) {
+            this.refuse('flapping', client);
+            done(authError(SERVER_UNAVAILABLE, 'reconnecting too often: try again later'), null);
+            return;
+          }
+          this.sessions.set(client, { room: id.room, peer: id.peer, admitted: false, admitting: false });
           done(null, true);
         },
         (err: unknown) => {
@@ -131,10 +174,13 @@ export class BrokerPolicy {
     authorizeSubscribe: (client, sub, done) => {
       const session = this.sessions.get(client);
       if (!session || !roomFilters(session.room).includes(sub.topic)) {
+        // The app only ever asks for its room's filters, so anything else is
+        // hostile: the error closes the connection at the first one (issue 11, "filter flood").
         this.refuse('subscribe-filter', client, sub.topic);
-        done(null, null); // SUBACK 0x80 [MQTT-3.9.3], the connection stays up
+        done(new RefusedError('subscribe-filter'));
         return;
       }
+      session.admitting = true;
       this.deps.registry.admit(session.room, session.peer, client).then(
         (admitted) => {
           if (!admitted) {
@@ -196,6 +242,8 @@ export class BrokerPolicy {
       // Identity-checked: a takeover registers the new client before the old one's disconnect.
       if (this.connected.get(client.id) === client) this.connected.delete(client.id);
       this.deps.logger.debug({ clientId: client.id }, 'client disconnected');
+      // Authenticated connections only: anyone can send someone else's clientId, not its token.
+      if (this.sessions.has(client)) this.flapping.closed(client.id);
       this.release(client);
     });
     // Aedes follows a client error with clientDisconnect only for clients it
@@ -243,10 +291,12 @@ export class BrokerPolicy {
    * connection dies, but not on a clean DISCONNECT, and a room must not keep
    * a departed peer's presence (or offer) until someone overwrites it.
    * `admitted` stays set so the Will, published after this, is still allowed.
+   * An admit whose answer never came (a lost Redis reply) may hold a place
+   * too: leave() is identity-checked, so asking costs nothing if it doesn't.
    */
   private release(client: Client): void {
     const session = this.sessions.get(client);
-    if (!session?.admitted) return;
+    if (!session?.admitted && !session?.admitting) return;
     const { room, peer } = session;
     this.deps.registry.leave(room, peer, client).then(
       (removed) => {
@@ -271,12 +321,27 @@ export class BrokerPolicy {
     this.deps.metrics.refused(reason);
     // Ids and topics hold only hashes of the call secret; a hostile client may
     // send anything in them, so they are truncated. Payloads are never logged.
+    // Within the shared budget: one SUBSCRIBE can carry dozens of refused filters.
+    const suppressed = this.logBudget.take();
+    if (suppressed === null) return;
     const level = reason === 'forward' ? 'warn' : 'info';
-    this.deps.logger[level](
-      { reason, clientId: clip(client?.id), topic: clip(topic) },
-      'refused',
-    );
+    this.deps.logger[level]({ reason, clientId: clip(client?.id), topic: clip(topic), suppressed }, 'refused');
   }
+}
+
+/**
+ * Why a CONNECT's Will is refused, or null. The app's only Will clears its own
+ * retained presence when its connection dies (app/signaling/mqtt.ts), so
+ * that is the only one allowed: any other topic would let a client publish
+ * where it may not, after it is gone; QoS 2 and payloads cost state.
+ */
+function willProblem(will: WillPacket | null, room: RoomId, peer: PeerId): string | null {
+  if (will === null) return null;
+  if (will.topic !== peerTopic(room, peer, 'presence')) return 'topic';
+  if (payloadBytes(will.payload) !== 0) return 'payload';
+  if (!will.retain) return 'retain';
+  if (will.qos > 1) return 'qos';
+  return null;
 }
 
 function grant(sub: Subscription): Subscription {

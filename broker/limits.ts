@@ -49,39 +49,42 @@ export class TokenBucket {
   }
 }
 
+/**
+ * Per-address limits. They are a backstop against one abuser, not the first
+ * line: behind carrier-grade NAT thousands of phones share one IPv4 address
+ * (as do offices, schools and hotels), so the defaults (config.ts) are sized
+ * for a NAT pool, hundreds of concurrent connections. A cap of 20 and a
+ * flapping ban per address locked such users out (issue 11).
+ */
 export interface IpLimits {
   /** Open WebSocket connections per address. */
   maxConnections: number;
   /** New connections per address: sustained rate (per second) and burst. */
   connectRate: number;
   connectBurst: number;
-  /** This many connections closed within `flapWindowMs` earns a ban of `banMs`. */
+}
+
+/** Flapping is judged per MQTT clientId (one person's connection), as EMQX's flapping detection does. */
+export interface FlapLimits {
+  /** This many closes of one clientId's connections within `flapWindowMs` earns it a ban of `banMs`. */
   flapMax: number;
   flapWindowMs: number;
   banMs: number;
 }
 
-export type IpRefusal = 'ip-banned' | 'ip-connections' | 'ip-rate';
+export type IpRefusal = 'ip-connections' | 'ip-rate';
 
 export type IpVerdict = { ok: true } | { ok: false; reason: IpRefusal; retryAfterSeconds: number | null };
 
 interface Entry {
   open: number;
   bucket: TokenBucket;
-  /** When the last `flapMax` connections closed, oldest first. */
-  closes: number[];
-  bannedUntil: number;
 }
 
 /** How often idle entries are dropped, so the table is bounded by recent traffic, not by history. */
 const SWEEP_INTERVAL_MS = 60_000;
 
-/**
- * Per-address admission: a cap on open connections, a token bucket on new
- * ones, and a temporary ban for flapping (EMQX's "flapping detect": repeated
- * connect/close from one source is either a broken client or an attack, and
- * either way it should back off).
- */
+/** Per-address admission: a cap on open connections and a token bucket on new ones. */
 export class IpLimiter {
   private readonly entries = new Map<string, Entry>();
   private lastSweep: number;
@@ -89,7 +92,6 @@ export class IpLimiter {
   constructor(
     private readonly limits: IpLimits,
     private readonly now: Clock = Date.now,
-    private readonly onBan: (key: string) => void = () => {},
   ) {
     this.lastSweep = now();
   }
@@ -97,37 +99,23 @@ export class IpLimiter {
   /** Decides on a new connection from `key`; when ok, it has taken a token, and the caller must call `opened`. */
   admit(key: string): IpVerdict {
     this.maybeSweep();
-    const now = this.now();
     const entry = this.entries.get(key);
-    if (entry && entry.bannedUntil > now) {
-      return { ok: false, reason: 'ip-banned', retryAfterSeconds: Math.ceil((entry.bannedUntil - now) / 1000) };
-    }
     if (entry && entry.open >= this.limits.maxConnections) return { ok: false, reason: 'ip-connections', retryAfterSeconds: null };
     const bucket = entry?.bucket ?? new TokenBucket(this.limits.connectRate, this.limits.connectBurst, this.now);
     if (!bucket.take()) return { ok: false, reason: 'ip-rate', retryAfterSeconds: Math.max(1, Math.ceil(bucket.waitSeconds())) };
-    if (!entry) this.entries.set(key, { open: 0, bucket, closes: [], bannedUntil: 0 });
+    if (!entry) this.entries.set(key, { open: 0, bucket });
     return { ok: true };
   }
 
   opened(key: string): void {
     const entry = this.entries.get(key);
     if (entry) entry.open += 1;
-    else this.entries.set(key, { open: 1, bucket: new TokenBucket(this.limits.connectRate, this.limits.connectBurst, this.now), closes: [], bannedUntil: 0 });
+    else this.entries.set(key, { open: 1, bucket: new TokenBucket(this.limits.connectRate, this.limits.connectBurst, this.now) });
   }
 
   closed(key: string): void {
     const entry = this.entries.get(key);
-    if (!entry) return;
-    entry.open = Math.max(0, entry.open - 1);
-    const now = this.now();
-    entry.closes.push(now);
-    if (entry.closes.length > this.limits.flapMax) entry.closes.shift();
-    const oldest = entry.closes[0]!;
-    if (entry.closes.length >= this.limits.flapMax && now - oldest <= this.limits.flapWindowMs && entry.bannedUntil <= now) {
-      entry.bannedUntil = now + this.limits.banMs;
-      entry.closes = [];
-      this.onBan(key);
-    }
+    if (entry) entry.open = Math.max(0, entry.open - 1);
   }
 
   /** Open connections counted for `key`. */
@@ -140,14 +128,79 @@ export class IpLimiter {
     return this.entries.size;
   }
 
-  /** Drops entries that remember nothing any more: no connection, no ban, no recent close, a full bucket. */
+  /** Drops entries that remember nothing any more: no connection and a full bucket. */
+  sweep(): void {
+    this.lastSweep = this.now();
+    for (const [key, entry] of this.entries) if (entry.open === 0 && entry.bucket.full) this.entries.delete(key);
+  }
+
+  private maybeSweep(): void {
+    if (this.now() - this.lastSweep >= SWEEP_INTERVAL_MS) this.sweep();
+  }
+}
+
+interface FlapEntry {
+  /** When the last `flapMax` connections closed, oldest first. */
+  closes: number[];
+  bannedUntil: number;
+}
+
+/**
+ * A temporary ban for one identity that connects and drops over and over (a
+ * broken client or an attack; either way it should back off). Keyed by MQTT
+ * clientId, so the people behind one NAT address don't share a ban; only
+ * authenticated connections count, so nobody can get someone else banned.
+ */
+export class FlapDetector {
+  private readonly entries = new Map<string, FlapEntry>();
+  private lastSweep: number;
+
+  constructor(
+    private readonly limits: FlapLimits,
+    private readonly now: Clock = Date.now,
+    private readonly onBan: (id: string) => void = () => {},
+  ) {
+    this.lastSweep = now();
+  }
+
+  /** Whole seconds until `id` may connect again, or null when it is not banned. */
+  bannedFor(id: string): number | null {
+    this.maybeSweep();
+    const until = this.entries.get(id)?.bannedUntil ?? 0;
+    const now = this.now();
+    return until > now ? Math.ceil((until - now) / 1000) : null;
+  }
+
+  /** One connection of `id` has closed. */
+  closed(id: string): void {
+    const now = this.now();
+    let entry = this.entries.get(id);
+    if (!entry) {
+      entry = { closes: [], bannedUntil: 0 };
+      this.entries.set(id, entry);
+    }
+    entry.closes.push(now);
+    if (entry.closes.length > this.limits.flapMax) entry.closes.shift();
+    const oldest = entry.closes[0]!;
+    if (entry.closes.length >= this.limits.flapMax && now - oldest <= this.limits.flapWindowMs && entry.bannedUntil <= now) {
+      entry.bannedUntil = now + this.limits.banMs;
+      entry.closes = [];
+      this.onBan(id);
+    }
+  }
+
+  /** Identities currently tracked (for tests: the table must not grow with history). */
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** Drops entries with no ban and no close inside the window. */
   sweep(): void {
     const now = this.now();
     this.lastSweep = now;
-    for (const [key, entry] of this.entries) {
+    for (const [id, entry] of this.entries) {
       const lastClose = entry.closes[entry.closes.length - 1] ?? -Infinity;
-      const idle = entry.open === 0 && entry.bannedUntil <= now && now - lastClose > this.limits.flapWindowMs && entry.bucket.full;
-      if (idle) this.entries.delete(key);
+      if (entry.bannedUntil <= now && now - lastClose > this.limits.flapWindowMs) this.entries.delete(id);
     }
   }
 
@@ -159,6 +212,9 @@ export class IpLimiter {
 /** Every limit the server enforces besides packet size and the CONNECT deadline (config.ts reads them from the environment). */
 export interface ServerLimits {
   ip: IpLimits;
+  flap: FlapLimits;
+  /** Open WebSocket connections on this process; past it, upgrades get 503 (memory, not fairness). */
+  maxConnections: number;
   /** MQTT packets a connection may send: sustained per second, and burst. */
   msgRate: number;
   msgBurst: number;

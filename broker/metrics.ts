@@ -41,6 +41,10 @@ export const REFUSAL_REASONS = [
   'payload-size',
   'retain',
   'forward',
+  // CONNECT with a Will other than the client's own presence clear (hooks.ts `willProblem`)
+  'will',
+  // CONNECT from a clientId banned for flapping (limits.ts FlapDetector)
+  'flapping',
 ] as const;
 export type RefusalReason = (typeof REFUSAL_REASONS)[number];
 
@@ -61,11 +65,13 @@ export const CLOSE_REASONS = [
   'rate-limit',
   // stopped reading: more than OUTBOUND_BUFFER_BYTES waiting to be sent to it
   'slow-consumer',
+  // a SUBSCRIBE longer than the protocol's two filters can be (connections.ts MAX_SUBSCRIBE_BYTES)
+  'subscribe-size',
 ] as const;
 export type CloseReason = (typeof CLOSE_REASONS)[number];
 
 /** Why a WebSocket upgrade on /mqtt was refused before the handshake (broker/gate.ts). */
-export const UPGRADE_REFUSALS = ['origin', 'ip-banned', 'ip-connections', 'ip-rate'] as const;
+export const UPGRADE_REFUSALS = ['origin', 'ip-connections', 'ip-rate', 'server-full'] as const;
 export type UpgradeRefusal = (typeof UPGRADE_REFUSALS)[number];
 
 export interface MetricSources {
@@ -117,9 +123,9 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  private readonly ipBansTotal = new Counter({
-    name: 'tandem_ip_bans_total',
-    help: 'Temporary per-address bans for connect/disconnect flapping',
+  private readonly flapBansTotal = new Counter({
+    name: 'tandem_flap_bans_total',
+    help: 'Temporary per-clientId bans for connect/disconnect flapping',
     registers: [this.registry],
   });
 
@@ -168,8 +174,8 @@ export class Metrics {
     this.upgradesRefusedTotal.inc({ reason });
   }
 
-  ipBanned(): void {
-    this.ipBansTotal.inc();
+  flapBanned(): void {
+    this.flapBansTotal.inc();
   }
 
   turnCredentialIssued(): void {

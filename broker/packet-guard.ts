@@ -13,14 +13,24 @@
  * under the byte cap, trickled one byte per message, would otherwise hold
  * tens of thousands of small allocations (several MB) per socket. Browsers
  * send a packet in one message and mqtt.js in Node in a handful.
+ *
+ * It counts every packet, acks included (issue 11, "ack flood"): one
+ * WebSocket message can carry 16,384 PUBRELs, each of which Aedes answers,
+ * and before they were counted one client stalled the event loop for
+ * everyone. And it refuses, from the header alone, a SUBSCRIBE longer than
+ * the protocol's two filters can be ("filter flood"), before Aedes parses
+ * thousands of filters and calls a hook for each.
  */
-export type GuardVerdict = 'oversize' | 'malformed' | 'fragmented';
+export type GuardVerdict = 'oversize' | 'malformed' | 'fragmented' | 'subscribe-size';
 
 type State = 'type' | 'length' | 'body';
 
 /** PUBACK (4) to PUBCOMP (7) [MQTT-2.2.1]. */
 const ACK_TYPES_FROM = 4;
 const ACK_TYPES_TO = 7;
+
+/** SUBSCRIBE [MQTT-2.2.1]. */
+const SUBSCRIBE_TYPE = 8;
 
 /** Remaining Length takes at most 4 bytes [MQTT-2.2.3]. */
 const MAX_LENGTH_BYTES = 4;
@@ -34,22 +44,29 @@ export class MqttPacketGuard {
   /** WebSocket messages the current packet has spanned so far. */
   private spans = 0;
   private started = 0;
+  private acked = 0;
+  private type = 0;
   private verdict: GuardVerdict | null = null;
 
   constructor(
     private readonly maxPacketBytes: number,
     private readonly maxMessagesPerPacket: number = Number.POSITIVE_INFINITY,
+    /** Largest SUBSCRIBE Remaining Length accepted (see `maxSubscribeBytes`). */
+    private readonly maxSubscribeBytes: number = Number.POSITIVE_INFINITY,
   ) {}
 
-  /**
-   * Packets the client started so far, not counting PUBACK/PUBREC/PUBREL/PUBCOMP:
-   * those answer the broker's own deliveries (a client acks every QoS 1
-   * message it receives, its own echoes included), so their number is set by
-   * the publishers' rates, which are limited already. This is what the
-   * per-connection message rate counts.
-   */
+  /** Packets the client started so far, not counting PUBACK/PUBREC/PUBREL/PUBCOMP (`acks`). */
   get packets(): number {
     return this.started;
+  }
+
+  /**
+   * PUBACK/PUBREC/PUBREL/PUBCOMP seen so far. Counted apart from `packets`
+   * because an honest client's acks answer the broker's deliveries (its peer's
+   * messages and its own echoes), so their budget follows the publishers'.
+   */
+  get acks(): number {
+    return this.acked;
   }
 
   /** Feeds the next WebSocket message from the client. Null = keep going; once it says close, it keeps saying so. */
@@ -67,6 +84,8 @@ export class MqttPacketGuard {
           if (type === 0 || type === 15) return this.fail('malformed');
           i += 1;
           if (type < ACK_TYPES_FROM || type > ACK_TYPES_TO) this.started += 1;
+          else this.acked += 1;
+          this.type = type;
           this.spans = 1;
           this.state = 'length';
           this.length = 0;
@@ -82,6 +101,7 @@ export class MqttPacketGuard {
           // What is decoded so far is a lower bound, so an oversized packet is
           // refused at its first telling byte, not after the whole header.
           if (1 + this.lengthBytes + this.length > this.maxPacketBytes) return this.fail('oversize');
+          if (this.type === SUBSCRIBE_TYPE && this.length > this.maxSubscribeBytes) return this.fail('subscribe-size');
           if (byte & 0x80) {
             if (this.lengthBytes === MAX_LENGTH_BYTES) return this.fail('malformed');
             this.multiplier *= 128;

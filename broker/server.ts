@@ -28,6 +28,7 @@ import { startRedirectServer, type RedirectServer } from './http-redirect';
 import { IceEndpoint, publicIceServers } from './ice';
 import { clientAddress, proxyTrust } from './ip';
 import { createLogger, type Logger } from './log';
+import { LogBudget } from './log-budget';
 import { Metrics } from './metrics';
 import { memoryPersistence } from './retained';
 import { MemoryRoomRegistry, type RoomRegistry } from './rooms';
@@ -59,11 +60,14 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   const registry = options.registry ?? cluster?.registry ?? new MemoryRoomRegistry<Client>();
   const metrics = new Metrics();
   const { limits } = config;
+  const logBudget = new LogBudget();
   const policy = new BrokerPolicy({
     registry,
     metrics,
     logger,
     keepalive: { minSeconds: limits.keepaliveMinSeconds, maxSeconds: limits.keepaliveMaxSeconds },
+    flap: limits.flap,
+    logBudget,
   });
 
   const broker = await Aedes.createBroker({
@@ -88,7 +92,14 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   metrics.observe({ clients: () => broker.connectedClients, rooms: () => registry.roomCount() });
 
   const trust = proxyTrust(config.trustedProxies);
-  const gate = new UpgradeGate({ allowedOrigins: config.allowedOrigins, trust, limits: limits.ip, metrics, logger });
+  const gate = new UpgradeGate({
+    allowedOrigins: config.allowedOrigins,
+    trust,
+    limits: limits.ip,
+    maxConnections: limits.maxConnections,
+    metrics,
+    logger,
+  });
   const connections = new Connections({
     broker,
     metrics,
@@ -97,6 +108,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     connectTimeoutMs: config.connectTimeoutMs,
     limits,
     gate,
+    logBudget,
   });
   const files = new StaticFiles(config.distDir);
   const securityHeaders = new SecurityHeaders({ brokerUrl: config.brokerUrl, secure: config.tls !== null, trust });

@@ -16,7 +16,7 @@ import {
   recordMessages,
   retainedTopics,
   startTestServer,
-  subscribeGranted,
+  subscribeRefused,
   withoutBarriers,
 } from '../helpers/broker';
 import { waitFor } from '../helpers/wait';
@@ -38,11 +38,11 @@ describe('SUBSCRIBE', () => {
     ['one peer\'s topic in its own room', peerTopic(room, newPeerId(), 'signal')],
   ];
 
-  it.each(refused)('refuses %s (%s) with 0x80 and keeps the connection', async (_what, filter) => {
+  it.each(refused)('refuses %s (%s) by closing the connection, without a SUBACK', async (_what, filter) => {
     const server = await startTestServer();
     const client = await connectPeer(server, room, newPeerId());
-    expect(await subscribeGranted(client, filter, 0)).toEqual([128]);
-    expect(client.connected).toBe(true);
+    expect(await subscribeRefused(client, filter)).toBeNull();
+    expect(client.connected).toBe(false);
   });
 
   it('grants exactly the two filters of its own room', async () => {
@@ -56,7 +56,7 @@ describe('SUBSCRIBE', () => {
     const server = await startTestServer();
     const before = await metricValue(server, 'tandem_refused_total', { reason: 'subscribe-filter' });
     const client = await connectPeer(server, room, newPeerId());
-    await subscribeGranted(client, '#');
+    await subscribeRefused(client, '#');
     expect(await metricValue(server, 'tandem_refused_total', { reason: 'subscribe-filter' })).toBe(before + 1);
   });
 });

@@ -33,6 +33,7 @@ describe('loadConfig', () => {
         FLAP_MAX: '9',
         FLAP_WINDOW_MS: '30000',
         FLAP_BAN_MS: '60000',
+        MAX_CONNECTIONS: '1234',
         MSG_RATE: '11',
         MSG_BURST: '33',
         MAX_FRAMES_PER_PACKET: '16',
@@ -59,7 +60,9 @@ describe('loadConfig', () => {
       maxPacketBytes: 131072,
       connectTimeoutMs: 2000,
       limits: {
-        ip: { maxConnections: 5, connectRate: 3, connectBurst: 7, flapMax: 9, flapWindowMs: 30_000, banMs: 60_000 },
+        ip: { maxConnections: 5, connectRate: 3, connectBurst: 7 },
+        flap: { flapMax: 9, flapWindowMs: 30_000, banMs: 60_000 },
+        maxConnections: 1234,
         msgRate: 11,
         msgBurst: 33,
         maxFramesPerPacket: 16,

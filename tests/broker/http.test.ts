@@ -15,6 +15,7 @@ import {
   newRoomId,
   startTestServer,
   subscribeGranted,
+  subscribeRefused,
   type TestServer,
 } from '../helpers/broker';
 
@@ -82,9 +83,9 @@ describe('service endpoints', () => {
     expect(await refusedFilters()).toBe(0);
 
     const room = newRoomId();
-    const client = await connectPeer(server, room, newPeerId());
-    expect(await subscribeGranted(client, '#')).toEqual([128]);
+    expect(await subscribeRefused(await connectPeer(server, room, newPeerId()), '#')).toBeNull();
     expect(await refusedFilters()).toBe(1);
+    const client = await connectPeer(server, room, newPeerId());
 
     // The gauges follow the broker: one client connected, one room once it is admitted.
     await subscribeGranted(client, roomFilters(room));

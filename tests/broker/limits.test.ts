@@ -5,7 +5,7 @@
 import type { IncomingMessage } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { clientAddress, limitKey, proxyTrust, unmapped } from '../../broker/ip';
-import { IpLimiter, TokenBucket, type IpLimits } from '../../broker/limits';
+import { FlapDetector, IpLimiter, TokenBucket, type FlapLimits, type IpLimits } from '../../broker/limits';
 import { SecurityHeaders } from '../../broker/headers';
 
 function fakeClock(start = 1_000_000): { now: () => number; advance: (ms: number) => void } {
@@ -37,7 +37,8 @@ describe('TokenBucket', () => {
   });
 });
 
-const LIMITS: IpLimits = { maxConnections: 3, connectRate: 1, connectBurst: 5, flapMax: 4, flapWindowMs: 60_000, banMs: 30_000 };
+const LIMITS: IpLimits = { maxConnections: 3, connectRate: 1, connectBurst: 5 };
+const FLAP: FlapLimits = { flapMax: 4, flapWindowMs: 60_000, banMs: 30_000 };
 
 describe('IpLimiter', () => {
   it('caps open connections per key', () => {
@@ -59,36 +60,6 @@ describe('IpLimiter', () => {
     expect(limiter.admit('a').ok).toBe(true);
   });
 
-  it('bans a key whose connections close flapMax times within the window, once, until banMs has passed', () => {
-    const clock = fakeClock();
-    const bans: string[] = [];
-    const limiter = new IpLimiter({ ...LIMITS, connectBurst: 100 }, clock.now, (key) => bans.push(key));
-    for (let i = 0; i < 4; i += 1) {
-      expect(limiter.admit('a').ok).toBe(true);
-      limiter.opened('a');
-      clock.advance(1000);
-      limiter.closed('a');
-    }
-    expect(bans).toEqual(['a']);
-    expect(limiter.admit('a')).toEqual({ ok: false, reason: 'ip-banned', retryAfterSeconds: 30 });
-    expect(limiter.admit('b').ok).toBe(true);
-    clock.advance(30_000);
-    expect(limiter.admit('a').ok).toBe(true);
-  });
-
-  it('does not ban closes spread wider than the window', () => {
-    const clock = fakeClock();
-    const bans: string[] = [];
-    const limiter = new IpLimiter({ ...LIMITS, connectBurst: 100 }, clock.now, (key) => bans.push(key));
-    for (let i = 0; i < 10; i += 1) {
-      limiter.admit('a');
-      limiter.opened('a');
-      limiter.closed('a');
-      clock.advance(20_001); // 4 closes span 60,003 ms
-    }
-    expect(bans).toEqual([]);
-  });
-
   it('forgets keys that remember nothing, so the table follows recent traffic, not history', () => {
     const clock = fakeClock();
     const limiter = new IpLimiter(LIMITS, clock.now);
@@ -100,10 +71,58 @@ describe('IpLimiter', () => {
     limiter.admit('still-open');
     limiter.opened('still-open');
     expect(limiter.size).toBe(1001);
-    clock.advance(LIMITS.flapWindowMs + 1);
+    clock.advance(5000); // the buckets refill (burst 5 at 1/s)
     limiter.sweep();
     expect(limiter.size).toBe(1);
     expect(limiter.openCount('still-open')).toBe(1);
+  });
+
+  it('never bans an address for flapping: people behind one NAT come and go (issue 11)', () => {
+    const limiter = new IpLimiter({ ...LIMITS, connectBurst: 1000 }, fakeClock().now);
+    for (let i = 0; i < 500; i += 1) {
+      expect(limiter.admit('nat').ok).toBe(true);
+      limiter.opened('nat');
+      limiter.closed('nat');
+    }
+  });
+});
+
+describe('FlapDetector (per clientId)', () => {
+  it('bans an id whose connections close flapMax times within the window, once, until banMs has passed', () => {
+    const clock = fakeClock();
+    const bans: string[] = [];
+    const flapping = new FlapDetector(FLAP, clock.now, (id) => bans.push(id));
+    for (let i = 0; i < 4; i += 1) {
+      expect(flapping.bannedFor('a')).toBeNull();
+      clock.advance(1000);
+      flapping.closed('a');
+    }
+    expect(bans).toEqual(['a']);
+    expect(flapping.bannedFor('a')).toBe(30);
+    expect(flapping.bannedFor('b')).toBeNull();
+    clock.advance(30_000);
+    expect(flapping.bannedFor('a')).toBeNull();
+  });
+
+  it('does not ban closes spread wider than the window', () => {
+    const clock = fakeClock();
+    const bans: string[] = [];
+    const flapping = new FlapDetector(FLAP, clock.now, (id) => bans.push(id));
+    for (let i = 0; i < 10; i += 1) {
+      flapping.closed('a');
+      clock.advance(20_001); // 4 closes span 60,003 ms
+    }
+    expect(bans).toEqual([]);
+  });
+
+  it('forgets ids with no ban and no recent close', () => {
+    const clock = fakeClock();
+    const flapping = new FlapDetector(FLAP, clock.now);
+    for (let i = 0; i < 1000; i += 1) flapping.closed(`room.${i}`);
+    expect(flapping.size).toBe(1000);
+    clock.advance(FLAP.flapWindowMs + 1);
+    flapping.sweep();
+    expect(flapping.size).toBe(0);
   });
 });
 

@@ -7,8 +7,8 @@ import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deriveKey, deriveRoomId, newSecret, type Secret } from '../../protocol/index';
 import { newPeerId } from '../helpers/peers';
-import { subscribeGranted } from '../helpers/broker';
-import { closePeers, joinAt, type TestPeer, type TestRoom } from '../helpers/mqtt-peer';
+import { subscribeRefused } from '../helpers/broker';
+import { closePeers, connectAt, joinAt, type TestPeer, type TestRoom } from '../helpers/mqtt-peer';
 import { startServer, type ServerProcess } from '../helpers/server';
 
 /** One sample of the exposition text, e.g. sample(text, 'tandem_refused_total{reason="room-full"}'). */
@@ -114,7 +114,9 @@ describe('a call, as /metrics and the log see it', () => {
   });
 
   it('counts refusals by reason', async () => {
-    expect(await subscribeGranted(bob.client, '#')).toEqual([128]);
+    // A third client of the room, not bob: the broker closes whoever asks for a foreign filter.
+    const carol = await connectAt(`ws://127.0.0.1:${server.port}/mqtt`, room, newPeerId());
+    expect(await subscribeRefused(carol.client, '#')).toBeNull();
     const res = await fetch(`${server.url}/api/ice?client=nobody`);
     expect(res.status).toBe(403);
     const text = await metrics();

@@ -44,11 +44,19 @@ describe('MqttPacketGuard', () => {
     expect(verdicts[6]).toBe('fragmented');
   });
 
-  it('counts the packets a client starts, but not its acks of deliveries', () => {
+  it('counts the packets a client starts, and its acks apart (issue 11: acks were free)', () => {
     const guard = new MqttPacketGuard(CAP);
     // PINGREQ, PUBACK, PUBREC, PUBREL, PUBCOMP, PUBLISH (empty topic), SUBSCRIBE header.
     guard.push(Buffer.of(0xc0, 0x00, 0x40, 0x02, 0, 1, 0x50, 0x02, 0, 1, 0x62, 0x02, 0, 1, 0x70, 0x02, 0, 1, 0x30, 0x02, 0, 0, 0x82));
     expect(guard.packets).toBe(3);
+    expect(guard.acks).toBe(4);
+  });
+
+  it('refuses a SUBSCRIBE longer than the cap from its header, and lets other packets that long through', () => {
+    const subscribe = new MqttPacketGuard(CAP, Infinity, 100);
+    expect(subscribe.push(Buffer.of(0x82, 100))).toBeNull();
+    expect(new MqttPacketGuard(CAP, Infinity, 100).push(Buffer.of(0x82, 101))).toBe('subscribe-size');
+    expect(new MqttPacketGuard(CAP, Infinity, 100).push(Buffer.of(0x30, 101))).toBeNull();
   });
 
   it('stays closed once it has refused', () => {

@@ -42,7 +42,6 @@ async function serve(env: Record<string, string> = {}): Promise<ServerProcess> {
     MAX_CONNECTIONS_PER_IP: '20',
     CONNECT_RATE_PER_IP: '2',
     CONNECT_BURST_PER_IP: '20',
-    FLAP_MAX: '15',
     ...env,
   });
   return server;
@@ -58,7 +57,7 @@ async function legitimateClient(url: string): Promise<{ connectMs: number; callM
   return { connectMs, callMs };
 }
 
-it('1,000 connection attempts from one address in under 10 s: refused before the handshake, the flapper banned, others unaffected', async () => {
+it('1,000 connection attempts from one address in under 10 s: refused before the handshake, others unaffected', async () => {
   const s = await serve();
   const statuses = new Map<number, number>();
   let attempts = 0;
@@ -67,7 +66,7 @@ it('1,000 connection attempts from one address in under 10 s: refused before the
 
   const t0 = performance.now();
   const flood = pool(Array.from({ length: 1000 }), 50, async () => {
-    // A 101 is dropped at once: connect/disconnect flapping, what the ban is for.
+    // A 101 is dropped at once: the connect rate, not a ban, stops this (bans are per clientId, issue 11).
     const status = await upgradeAttempt(s.url);
     statuses.set(status, (statuses.get(status) ?? 0) + 1);
     if (++attempts === 300) midFlood();
@@ -83,11 +82,11 @@ it('1,000 connection attempts from one address in under 10 s: refused before the
   );
   expect(floodMs).toBeLessThan(10_000);
   expect(legit.connectMs).toBeLessThan(1000);
-  // At most the burst got through; the rest were answered 429 without a WebSocket.
-  expect(statuses.get(101) ?? 0).toBeLessThanOrEqual(20);
-  expect(statuses.get(429) ?? 0).toBeGreaterThanOrEqual(980);
-  expect(await metric(s.url, 'tandem_ip_bans_total')).toBe(1);
-  const refused = await Promise.all(['ip-rate', 'ip-banned', 'ip-connections'].map((reason) => metric(s.url, 'tandem_upgrades_refused_total', { reason })));
+  // At most the burst and the sustained rate got through; the rest were answered 429 without a WebSocket.
+  const allowed = 20 + Math.ceil((2 * floodMs) / 1000);
+  expect(statuses.get(101) ?? 0).toBeLessThanOrEqual(allowed);
+  expect(statuses.get(429) ?? 0).toBeGreaterThanOrEqual(1000 - allowed);
+  const refused = await Promise.all(['ip-rate', 'ip-connections'].map((reason) => metric(s.url, 'tandem_upgrades_refused_total', { reason })));
   expect(refused.reduce((a, b) => a + b, 0)).toBe(statuses.get(429));
   expect(s.output()).not.toMatch(/uncaught|unhandled/i);
 });

@@ -179,20 +179,16 @@ describe('per-address limits before the handshake', () => {
     expect(await metric(server.url, 'tandem_upgrades_refused_total', { reason: 'ip-rate' })).toBe(1);
   });
 
-  it('bans an address that flaps, for FLAP_BAN_MS, and nobody else', async () => {
-    const server = await serve({ FLAP_MAX: '3', FLAP_WINDOW_MS: '60000', FLAP_BAN_MS: '1500' });
-    for (let i = 0; i < 3; i += 1) {
+  it('never bans an address for flapping: sockets that open and close are judged by the connect rate alone (issue 11)', async () => {
+    // Flapping is judged per MQTT clientId now (shared-address.test.ts); people behind one NAT come and go.
+    const server = await serve({ FLAP_MAX: '3', FLAP_WINDOW_MS: '60000', FLAP_BAN_MS: '60000' });
+    for (let i = 0; i < 10; i += 1) {
       const { ws } = await openSocket(mqttUrlOf(server.url));
       ws!.close();
       await closed(ws!);
     }
-    await pollUntil(async () => (await metric(server.url, 'tandem_ip_bans_total')) === 1, { what: 'the ban' });
-    const bannedAt = Date.now();
-    expect(await status(server)).toEqual({ status: 429, retryAfter: expect.stringMatching(/^[12]$/) });
-    expect((await status(server, { localAddress: '127.0.0.3' })).status).toBe(101);
-    // The ban lifts by itself; nothing but time can end it, so the test polls for it.
-    await pollUntil(async () => (await status(server)).status === 101, { intervalMs: 250, timeoutMs: 5000, what: 'the ban to lift' });
-    expect(Date.now() - bannedAt).toBeGreaterThanOrEqual(1000);
+    expect((await status(server)).status).toBe(101);
+    expect(await metric(server.url, 'tandem_flap_bans_total')).toBe(0);
   });
 
   it('believes X-Forwarded-For only from a TRUSTED_PROXY', async () => {

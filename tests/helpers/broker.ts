@@ -66,7 +66,7 @@ export async function makeDist(options: { withIndex?: boolean } = {}): Promise<s
  */
 export const TEST_LIMITS: ServerLimits = (() => {
   const limits = loadConfig({}).limits;
-  return { ...limits, ip: { ...limits.ip, maxConnections: 1e6, connectRate: 1e6, connectBurst: 1e6, flapMax: 1e6 } };
+  return { ...limits, ip: { maxConnections: 1e6, connectRate: 1e6, connectBurst: 1e6 }, flap: { ...limits.flap, flapMax: 1e6 } };
 })();
 
 export async function startTestServer(overrides: Partial<Config> = {}): Promise<TestServer> {
@@ -142,6 +142,21 @@ export async function subscribeGranted(client: MqttClient, filters: string | str
     if (!Array.isArray(granted)) throw err;
     return granted as number[];
   }
+}
+
+/**
+ * SUBSCRIBE to a filter the broker refuses: it closes the connection at the
+ * first foreign filter, without a SUBACK (issue 11, "filter flood"). Resolves
+ * with the SUBACK codes if one came anyway (a test failure), else with null
+ * once the connection has closed.
+ */
+export async function subscribeRefused(client: MqttClient, filters: string | string[]): Promise<number[] | null> {
+  const closed = waitFor(client, 'close').then(() => null);
+  const acked = client.subscribeAsync(filters, { qos: 1 }).then(
+    (granted) => granted.map((g) => g.qos),
+    (err: { packet?: { granted?: number[] } }) => err.packet?.granted ?? null,
+  );
+  return Promise.race([closed, acked.then((codes) => (codes === null ? closed : codes))]);
 }
 
 /** Joins and fails the test unless both filters were granted. */

@@ -41,6 +41,35 @@ export function connect(clientId: string, keepalive = 10, flags = 0x02, { creden
   return packet(0x10, Buffer.concat([utf8('MQTT'), Buffer.of(4, token ? flags | 0xc0 : flags), u16(keepalive), utf8(clientId), ...auth]));
 }
 
+export interface WillSpec {
+  topic: string;
+  payload: Buffer | string;
+  qos: number;
+  retain: boolean;
+}
+
+/** CONNECT for `clientId` with the helper's credentials and a Will [MQTT-3.1.2-8..17]. */
+export function connectWithWill(clientId: string, will: WillSpec, keepalive = 10): Buffer {
+  const [room = '', peer = ''] = clientId.split('.');
+  const token = tokenOf(peer) ?? '';
+  const flags = 0xc0 | (will.retain ? 0x20 : 0) | ((will.qos & 3) << 3) | 0x04 | 0x02;
+  const message = typeof will.payload === 'string' ? Buffer.from(will.payload) : will.payload;
+  return packet(
+    0x10,
+    Buffer.concat([
+      utf8('MQTT'),
+      Buffer.of(4, flags),
+      u16(keepalive),
+      utf8(clientId),
+      utf8(will.topic),
+      u16(message.length),
+      message,
+      utf8(room),
+      utf8(token),
+    ]),
+  );
+}
+
 export function subscribe(id: number, filters: readonly string[], qos = 1): Buffer {
   return packet(0x82, Buffer.concat([u16(id), ...filters.map((f) => Buffer.concat([utf8(f), Buffer.of(qos)]))]));
 }
