@@ -48,6 +48,10 @@ export interface Config {
   redisUrl: string | null;
   /** In a cluster: a process that has not refreshed its heartbeat for this long is dead and its rooms' places are freed (ms). */
   serverTtlMs: number;
+  /** Bearer token for GET /metrics; null = /metrics is not served (it answers 404). */
+  metricsToken: string | null;
+  /** Key of the hash that stands for room ids in logs (log.ts); null = a random key per process. */
+  logHashKey: Buffer | null;
 }
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -256,6 +260,17 @@ function limits(env: Env, maxPacketBytes: number): ServerLimits {
   };
 }
 
+/** Tokens and keys are compared or used as HMAC keys: short ones can be guessed. */
+const MIN_SECRET_CHARS = 16;
+
+function secret(env: Env, name: string, hint: string): string | null {
+  const value = raw(env, name);
+  if (value === undefined) return null;
+  // Never quote the value: this message is printed.
+  if (value.length < MIN_SECRET_CHARS) throw new ConfigError(name, `too short: use at least ${MIN_SECRET_CHARS} characters (${hint})`);
+  return value;
+}
+
 export function loadConfig(env: Env = process.env): Config {
   return {
     port: int(env, 'PORT', 3000, 0, 65_535),
@@ -273,5 +288,10 @@ export function loadConfig(env: Env = process.env): Config {
     httpRedirectPort: redirectPort(env),
     redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
     serverTtlMs: int(env, 'SERVER_TTL_MS', 15_000, 300, 600_000),
+    metricsToken: secret(env, 'METRICS_TOKEN', 'openssl rand -hex 32'),
+    logHashKey: (() => {
+      const key = secret(env, 'LOG_HASH_KEY', 'openssl rand -hex 32');
+      return key === null ? null : Buffer.from(key, 'utf8');
+    })(),
   };
 }

@@ -2,12 +2,16 @@
  * One JSON line per event on stdout (pino's default), so the process manager
  * or container runtime owns rotation and shipping.
  *
- * What may be logged: client ids, topics, reasons, remote addresses. Client
- * ids and topics carry only room and peer ids, which are hashes of the call
- * secret, never the secret. What must never be logged: payloads (sealed SDP
- * and candidates), usernames, passwords, TURN_SECRET, TURN credentials, the
- * TLS key, and query strings (GET /api/ice?client=…: log the path only).
+ * What may be logged: reasons, remote addresses, and client ids and topics
+ * with their room id replaced by a short keyed hash (`pseudonymize`). A room
+ * id is a hash of the call secret, but it is enough to join the room and hold
+ * its places, so a log reader must not learn it (issue 11, "leaks to
+ * operators"); the keyed hash still lets them follow one room through the log.
+ * What must never be logged: room ids, payloads (sealed SDP and candidates),
+ * usernames, passwords, TURN_SECRET, TURN credentials, the TLS key, and query
+ * strings (GET /api/ice?client=…: log the path only).
  */
+import { createHmac, randomBytes } from 'node:crypto';
 import { pino, type DestinationStream, type Logger } from 'pino';
 import type { LogLevel } from './config';
 
@@ -27,14 +31,58 @@ export const REDACT_PATHS: readonly string[] = [
   // TLS private key (config.tls.key).
   'tls.key', '*.tls.key',
   'req.headers.authorization', 'req.headers.cookie', 'headers.authorization', 'headers.cookie',
+  // ioredis errors carry the command's arguments: keys with room ids in them.
+  'err.command', '*.err.command',
 ];
 
-/** `destination` defaults to stdout; tests pass a stream to read the lines back. */
-export function createLogger(level: LogLevel, destination?: DestinationStream): Logger {
+/** The fields that may hold a room id; `pseudonymize` rewrites them on every line. */
+const ROOM_FIELDS = ['clientId', 'topic', 'room'] as const;
+
+/** Hex digits of the keyed hash: 48 bits, plenty to tell the rooms in one log apart. */
+const REF_HEX = 12;
+
+/**
+ * A function that replaces room ids in a log line's fields by `r:<hmac>`:
+ * `clientId` "<room>.<peer>" keeps its peer id, `topic` "tandem/v1/<room>/…"
+ * its other levels, `room` becomes the hash alone; anything that doesn't
+ * parse is hashed whole (a hostile client sends what it likes). `key`
+ * (LOG_HASH_KEY) makes the hashes agree across processes and restarts; a
+ * random one per process otherwise.
+ */
+export function pseudonymizer(key: Buffer = randomBytes(32)): (fields: Record<string, unknown>) => Record<string, unknown> {
+  const ref = (text: string): string => `r:${createHmac('sha256', key).update(text).digest('hex').slice(0, REF_HEX)}`;
+  const rewrite: Record<(typeof ROOM_FIELDS)[number], (value: string) => string> = {
+    room: ref,
+    clientId: (id) => {
+      const dot = id.indexOf('.');
+      return dot > 0 ? `${ref(id.slice(0, dot))}${id.slice(dot)}` : ref(id);
+    },
+    topic: (topic) => {
+      const levels = topic.split('/');
+      if (levels.length < 3 || levels[0] !== 'tandem' || levels[2] === '' || levels[2] === '+' || levels[2] === '#') return ref(topic);
+      levels[2] = ref(levels[2]!);
+      return levels.join('/');
+    },
+  };
+  return (fields) => {
+    let out = fields;
+    for (const name of ROOM_FIELDS) {
+      const value = fields[name];
+      if (typeof value !== 'string') continue;
+      if (out === fields) out = { ...fields };
+      out[name] = rewrite[name](value);
+    }
+    return out;
+  };
+}
+
+/** `destination` defaults to stdout; tests pass a stream to read the lines back. `hashKey`: LOG_HASH_KEY. */
+export function createLogger(level: LogLevel, destination?: DestinationStream, hashKey?: Buffer): Logger {
   const options = {
     level,
     base: { service: 'tandem-broker' },
     redact: { paths: [...REDACT_PATHS], censor: '[redacted]' },
+    formatters: { log: pseudonymizer(hashKey) },
   };
   return destination ? pino(options, destination) : pino(options);
 }

@@ -15,7 +15,7 @@ try {
   process.exit(2);
 }
 
-const logger = createLogger(config.logLevel);
+const logger = createLogger(config.logLevel, undefined, config.logHashKey ?? undefined);
 
 // Last resort, for logging only: the mechanism that keeps a bad packet from
 // crashing the process is the hooks and error listeners, not this.

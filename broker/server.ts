@@ -4,13 +4,14 @@
  *   GET /healthz      200 "ok" while the broker is up (503 while closing)
  *   GET /config.json  { brokerUrl, iceServers }: where the app should connect (null = this origin's /mqtt), STUN servers
  *   GET /api/ice      STUN + a short-lived TURN credential, for a client in a call (ice.ts)
- *   GET /metrics      Prometheus text format
+ *   GET /metrics      Prometheus text format, only with `Authorization: Bearer <METRICS_TOKEN>` (404 without METRICS_TOKEN)
  *   WS  /mqtt         MQTT 3.1.1 over WebSocket into the embedded Aedes broker
  *   GET anything else the built app (static.ts)
  *
  * With TLS_CERT/TLS_KEY it is an https.Server (so /mqtt is wss://), plus an
  * optional plain-HTTP redirect listener on HTTP_REDIRECT_PORT (http-redirect.ts).
  */
+import { createHash, timingSafeEqual } from 'node:crypto';
 import type { EventEmitter } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -54,7 +55,7 @@ export interface RunningServer {
 }
 
 export async function startServer(config: Config, options: ServerOptions = {}): Promise<RunningServer> {
-  const logger = options.logger ?? createLogger(config.logLevel);
+  const logger = options.logger ?? createLogger(config.logLevel, undefined, config.logHashKey ?? undefined);
   // REDIS_URL: pub/sub, retained messages, Wills and rooms live in Redis, shared with the other processes.
   const cluster = config.redisUrl ? await openCluster({ url: config.redisUrl, logger, serverTtlMs: config.serverTtlMs }) : null;
   const registry = options.registry ?? cluster?.registry ?? new MemoryRoomRegistry<Client>();
@@ -166,7 +167,12 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
         return;
       }
       case '/metrics': {
+        // Not public (issue 11): it tells a stranger how busy the server is and what it refuses.
+        if (config.metricsToken === null) return plain(res, 404, 'Not found');
         if (!isRead) return plain(res, 405, 'Method not allowed', { Allow: 'GET, HEAD' });
+        if (!bearerMatches(req, config.metricsToken)) {
+          return plain(res, 401, 'Unauthorized', { 'WWW-Authenticate': 'Bearer realm="metrics"' });
+        }
         const body = await metrics.text();
         res.writeHead(200, { 'Content-Type': metrics.contentType, 'Cache-Control': 'no-store' });
         res.end(body);
@@ -252,6 +258,14 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
  * a 1-byte-per-segment trickle at ~1024 small allocations per socket.
  */
 const MAX_BUFFERED_CHUNKS = 1024;
+
+/** Constant-time comparison of the request's bearer token with `token`. */
+function bearerMatches(req: IncomingMessage, token: string): boolean {
+  const header = req.headers.authorization;
+  if (typeof header !== 'string' || !header.startsWith('Bearer ')) return false;
+  const given = createHash('sha256').update(header.slice(7).trim()).digest();
+  return timingSafeEqual(given, createHash('sha256').update(token).digest());
+}
 
 function listen(server: Server, port: number, host: string): Promise<void> {
   return new Promise((resolve, reject) => {

@@ -50,6 +50,8 @@ describe('loadConfig', () => {
         ICE_RATE_LIMIT: '12',
         REDIS_URL: 'redis://redis.example.org:6379',
         SERVER_TTL_MS: '5000',
+        METRICS_TOKEN: 'metrics-token-0123456789',
+        LOG_HASH_KEY: 'log-hash-key-0123456789',
       }),
     ).toEqual({
       port: 8080,
@@ -86,6 +88,8 @@ describe('loadConfig', () => {
       httpRedirectPort: null,
       redisUrl: 'redis://redis.example.org:6379',
       serverTtlMs: 5000,
+      metricsToken: 'metrics-token-0123456789',
+      logHashKey: Buffer.from('log-hash-key-0123456789'),
     });
   });
 

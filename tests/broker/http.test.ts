@@ -18,6 +18,7 @@ import {
   subscribeRefused,
   type TestServer,
 } from '../helpers/broker';
+import { metricsHeaders } from '../helpers/server';
 
 afterEach(cleanup);
 
@@ -39,6 +40,22 @@ function get(server: TestServer, path: string, headers: Record<string, string> =
     req.end();
   });
 }
+
+describe('GET /metrics (issue 11: not public)', () => {
+  it('answers 401 without the bearer token, or with a wrong one', async () => {
+    const server = await startTestServer();
+    expect((await get(server, '/metrics')).status).toBe(401);
+    expect((await get(server, '/metrics', { Authorization: 'Bearer nope' })).status).toBe(401);
+    expect((await get(server, '/metrics', metricsHeaders)).status).toBe(200);
+  });
+
+  it('is not served at all without METRICS_TOKEN', async () => {
+    const server = await startTestServer({ metricsToken: null });
+    const res = await get(server, '/metrics', metricsHeaders);
+    expect(res.status).toBe(404);
+    expect(res.body.toString()).not.toContain('tandem_');
+  });
+});
 
 describe('service endpoints', () => {
   it('GET /healthz answers 200 ok', async () => {
@@ -66,11 +83,11 @@ describe('service endpoints', () => {
   it('GET /metrics lists the tandem metrics, and a refused subscription shows up in it', async () => {
     const server = await startTestServer();
     const refusedFilters = async (): Promise<number> => {
-      const text = (await get(server, '/metrics')).body.toString();
+      const text = (await get(server, '/metrics', metricsHeaders)).body.toString();
       const line = text.split('\n').find((l) => l.startsWith('tandem_refused_total{reason="subscribe-filter"} '));
       return Number(line?.split(' ')[1]);
     };
-    const text = (await get(server, '/metrics')).body.toString();
+    const text = (await get(server, '/metrics', metricsHeaders)).body.toString();
     for (const name of [
       'tandem_clients_connected',
       'tandem_rooms_active',
@@ -89,7 +106,7 @@ describe('service endpoints', () => {
 
     // The gauges follow the broker: one client connected, one room once it is admitted.
     await subscribeGranted(client, roomFilters(room));
-    const after = (await get(server, '/metrics')).body.toString();
+    const after = (await get(server, '/metrics', metricsHeaders)).body.toString();
     expect(after).toMatch(/^tandem_clients_connected 1$/m);
     expect(after).toMatch(/^tandem_rooms_active 1$/m);
   });

@@ -9,7 +9,7 @@ import { deriveKey, deriveRoomId, newSecret, type Secret } from '../../protocol/
 import { newPeerId } from '../helpers/peers';
 import { subscribeRefused } from '../helpers/broker';
 import { closePeers, connectAt, joinAt, type TestPeer, type TestRoom } from '../helpers/mqtt-peer';
-import { startServer, type ServerProcess } from '../helpers/server';
+import { metricsHeaders, startServer, type ServerProcess } from '../helpers/server';
 
 /** One sample of the exposition text, e.g. sample(text, 'tandem_refused_total{reason="room-full"}'). */
 function sample(text: string, series: string): number {
@@ -53,7 +53,7 @@ describe('a call, as /metrics and the log see it', () => {
   });
 
   const metrics = async (): Promise<string> => {
-    const res = await fetch(`${server.url}/metrics`);
+    const res = await fetch(`${server.url}/metrics`, { headers: metricsHeaders });
     expect(res.headers.get('content-type')).toMatch(/^text\/plain/);
     return res.text();
   };
@@ -146,9 +146,10 @@ describe('a call, as /metrics and the log see it', () => {
     const lines = out.trim().split('\n');
     expect(lines.length).toBeGreaterThan(5);
     for (const line of lines) expect(() => JSON.parse(line), line).not.toThrow();
-    expect(out).toContain(`"clientId":"${room.room}.${alice.peer}"`);
+    // The client appears with its room id replaced by a keyed hash (issue 11: a room id lets a log reader squat it).
+    expect(out).toMatch(new RegExp(`"clientId":"r:[0-9a-f]{12}\\.${alice.peer}"`));
 
-    for (const forbidden of [callSecret, 'a=fingerprint', 'v=0', fingerprint, 'candidate:', credential, turnSecret]) {
+    for (const forbidden of [room.room, callSecret, 'a=fingerprint', 'v=0', fingerprint, 'candidate:', credential, turnSecret]) {
       expect(out, `log contains ${forbidden}`).not.toContain(forbidden);
     }
   });

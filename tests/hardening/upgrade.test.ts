@@ -66,7 +66,7 @@ describe('security headers', () => {
     ['GET', '/sw.js', 200],
     ['GET', '/manifest.webmanifest', 200],
     ['GET', '/healthz', 200],
-    ['GET', '/metrics', 200],
+    ['GET', '/metrics', 401],
     ['GET', '/config.json', 200],
     ['GET', '/api/ice', 0],
     ['GET', '/missing.js', 404],

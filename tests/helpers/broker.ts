@@ -27,6 +27,7 @@ import type { CloseReason } from '../../broker/metrics';
 import { startServer, type RunningServer } from '../../broker/server';
 import { TEST_CLIENT, connack } from './mqtt-client';
 import { credentials, newPeerId } from './peers';
+import { TEST_METRICS_TOKEN } from './server';
 import { waitFor } from './wait';
 
 export const INDEX_HTML = '<!doctype html><title>Tandem test</title><div id="app"></div>';
@@ -69,6 +70,8 @@ export const TEST_LIMITS: ServerLimits = (() => {
   return { ...limits, ip: { maxConnections: 1e6, connectRate: 1e6, connectBurst: 1e6 }, flap: { ...limits.flap, flapMax: 1e6 } };
 })();
 
+export { TEST_METRICS_TOKEN };
+
 export async function startTestServer(overrides: Partial<Config> = {}): Promise<TestServer> {
   const dist = overrides.distDir ?? (await makeDist());
   const config: Config = {
@@ -87,6 +90,8 @@ export async function startTestServer(overrides: Partial<Config> = {}): Promise<
     httpRedirectPort: null,
     redisUrl: null,
     serverTtlMs: 15_000,
+    metricsToken: TEST_METRICS_TOKEN,
+    logHashKey: null,
     ...overrides,
   };
   // TEST_LOG_LEVEL=debug shows the broker's own log lines when a test needs explaining.

@@ -20,6 +20,7 @@ import {
 } from '../../protocol/index';
 import { appClientOptions, connack } from './mqtt-client';
 import { newPeerId } from './peers';
+import { metricsHeaders } from './server';
 import { waitFor } from './wait';
 
 export const newRoom = (): RoomId => randomBase64Url(ROOM_ID_BYTES) as RoomId;
@@ -157,7 +158,7 @@ export async function controlCall(mqttUrl: string, options: { localAddress?: str
 
 /** One sample from the server's /metrics, e.g. `metric(url, 'tandem_connections_closed_total', { reason: 'oversize' })`. */
 export async function metric(httpUrl: string, name: string, labels: Record<string, string> = {}): Promise<number> {
-  const text = await (await fetch(`${httpUrl}/metrics`)).text();
+  const text = await (await fetch(`${httpUrl}/metrics`, { headers: metricsHeaders })).text();
   const labelText = Object.entries(labels)
     .map(([k, v]) => `${k}="${v}"`)
     .join(',');

@@ -77,6 +77,10 @@ export const RELAXED_IP_LIMITS: Readonly<Record<string, string>> = {
   FLAP_MAX: '1000000',
 };
 
+/** The METRICS_TOKEN every test server gets; send `metricsHeaders` with GET /metrics. */
+export const TEST_METRICS_TOKEN = 'test-metrics-token-0123456789';
+export const metricsHeaders: Readonly<Record<string, string>> = { Authorization: `Bearer ${TEST_METRICS_TOKEN}` };
+
 /**
  * Environment for a server whose heap a test can collect on demand with
  * `collectGarbage`: a test-only preload (tests/helpers/gc-on-signal.cjs),
@@ -122,7 +126,7 @@ export async function startServer(
   let out = '';
   const proc = spawn(process.execPath, ['--import', 'tsx', 'broker/main.ts'], {
     cwd: REPO,
-    env: { ...process.env, PORT: String(p), HOST: host, LOG_LEVEL: 'debug', STUN_URLS: '', ...RELAXED_IP_LIMITS, ...env },
+    env: { ...process.env, PORT: String(p), HOST: host, LOG_LEVEL: 'debug', STUN_URLS: '', METRICS_TOKEN: TEST_METRICS_TOKEN, ...RELAXED_IP_LIMITS, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   proc.stdout?.on('data', (d: Buffer) => (out += d.toString()));
