@@ -11,7 +11,7 @@
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { MAX_PACKET_BYTES, MAX_PAYLOAD_BYTES, MAX_TOPIC_CHARS } from '../protocol/index';
-import { DEFAULT_ICE_RATE_LIMIT, DEFAULT_STUN_URLS, type IceConfig, type TurnConfig } from './ice';
+import { DEFAULT_ICE_RATE_LIMIT, DEFAULT_STUN_URLS, DEFAULT_TURN_CREDENTIALS_PER_IP, type IceConfig, type TurnConfig } from './ice';
 import { TlsFileError, readTlsFiles, type TlsConfig } from './tls';
 import { DEFAULT_TURN_TTL_SECONDS, parseIceUrls } from './turn';
 import { proxyTrust } from './ip';
@@ -155,7 +155,12 @@ function turn(env: Env): TurnConfig | null {
   if (secret.length < MIN_TURN_SECRET_CHARS) {
     throw new ConfigError('TURN_SECRET', `too short: use at least ${MIN_TURN_SECRET_CHARS} characters (openssl rand -hex 32)`);
   }
-  return { urls, secret, ttlSeconds: int(env, 'TURN_TTL', DEFAULT_TURN_TTL_SECONDS, 10, 86_400) };
+  return {
+    urls,
+    secret,
+    ttlSeconds: int(env, 'TURN_TTL', DEFAULT_TURN_TTL_SECONDS, 10, 86_400),
+    credentialsPerIp: int(env, 'TURN_CREDENTIALS_PER_IP', DEFAULT_TURN_CREDENTIALS_PER_IP, 1, 1_000_000),
+  };
 }
 
 function ice(env: Env): IceConfig {

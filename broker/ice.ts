@@ -10,13 +10,19 @@
  *           server's broker, not admitted to its room, or its MQTT connection
  *           came from another address than this request.
  *       429 { error: "rate-limited" }  + Retry-After (seconds), per client address.
+ *       429 { error: "turn-budget" }   + Retry-After: this address has had its
+ *           TURN_CREDENTIALS_PER_IP credentials for this TURN_TTL already.
  *   All of them with Cache-Control: no-store.
  *
  * Why "in a call": a TURN credential opens relays on our coturn, i.e. spends
  * our bandwidth; handing them to anyone who asks would make it an open relay
  * for the lifetime of each credential. The clientId is the app's own MQTT
  * clientId (`<roomId>.<peerId>`), which only someone holding the call link can
- * derive, and the broker admits at most two per room.
+ * derive, and the broker admits at most two per room. But anyone can make up
+ * a room and be alone in it (issue 11: 40 credentials out of 40 asked in a
+ * minute), so each address also has a credential budget: with coturn's
+ * user-quota, it bounds the relays one address can hold far below
+ * total-quota (deploy/coturn/turnserver.conf has the arithmetic).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { limitKey } from './ip';
@@ -38,6 +44,8 @@ export interface TurnConfig {
   /** coturn's `static-auth-secret`. Never sent, never logged. */
   secret: string;
   ttlSeconds: number;
+  /** Credentials one address may get per `ttlSeconds` (refilled evenly over it). */
+  credentialsPerIp: number;
 }
 
 export interface IceConfig {
@@ -50,6 +58,8 @@ export interface IceConfig {
 
 export const DEFAULT_STUN_URLS: readonly string[] = ['stun:stun.l.google.com:19302'];
 export const DEFAULT_ICE_RATE_LIMIT = 30;
+/** Enough for several calls' worth of refreshes behind one NAT address; far below what fills coturn (turnserver.conf). */
+export const DEFAULT_TURN_CREDENTIALS_PER_IP = 10;
 
 export interface IceResponse {
   iceServers: IceServer[];
@@ -59,7 +69,7 @@ export interface IceResponse {
   ttl: number | null;
 }
 
-export type IceRefusal = 'not-in-call' | 'rate-limited';
+export type IceRefusal = 'not-in-call' | 'rate-limited' | 'turn-budget';
 
 export interface IceEndpointDeps {
   ice: IceConfig;
@@ -94,11 +104,14 @@ const UNKNOWN = 'unknown';
 
 export class IceEndpoint {
   private readonly limiter: KeyedRateLimit;
+  private readonly turnBudget: KeyedRateLimit | null;
   private readonly now: Clock;
 
   constructor(private readonly deps: IceEndpointDeps) {
     this.now = deps.now ?? Date.now;
-    this.limiter = new KeyedRateLimit(deps.ice.rateLimitPerMinute, this.now);
+    this.limiter = new KeyedRateLimit(deps.ice.rateLimitPerMinute, deps.ice.rateLimitPerMinute / 60, this.now);
+    const turn = deps.ice.turn;
+    this.turnBudget = turn ? new KeyedRateLimit(turn.credentialsPerIp, turn.credentialsPerIp / turn.ttlSeconds, this.now) : null;
   }
 
   /** `target` is the raw request target (path + query). */
@@ -120,6 +133,13 @@ export class IceEndpoint {
     if (clientId === null || address === UNKNOWN || !this.inCallFrom(clientId, address)) {
       this.refuse('not-in-call', address);
       json(res, 403, { error: 'not-in-call' });
+      return;
+    }
+    // Counted only for callers in a call, so strangers probing clientIds can't spend someone's budget.
+    const budgetWait = this.turnBudget?.take(limitKey(address)) ?? null;
+    if (budgetWait !== null) {
+      this.refuse('turn-budget', address);
+      json(res, 429, { error: 'turn-budget' }, { 'Retry-After': String(budgetWait) });
       return;
     }
     const body = issueIceServers(this.deps.ice, this.now());
@@ -146,13 +166,14 @@ const SWEEP_INTERVAL_MS = 60_000;
 /** A hard bound on remembered keys between sweeps, against a flood from many addresses. */
 const MAX_KEYS = 50_000;
 
-/** `perMinute` requests per key: a token bucket per key with a burst of `perMinute`. */
+/** A token bucket per key: `burst` at once, refilled at `perSecond`. */
 class KeyedRateLimit {
   private readonly buckets = new Map<string, TokenBucket>();
   private lastSweep: number;
 
   constructor(
-    private readonly perMinute: number,
+    private readonly burst: number,
+    private readonly perSecond: number,
     private readonly now: Clock,
   ) {
     this.lastSweep = now();
@@ -165,7 +186,7 @@ class KeyedRateLimit {
     if (!bucket) {
       // Past the bound, forget the oldest key: it gets a fresh burst, which is cheaper than refusing everyone.
       if (this.buckets.size >= MAX_KEYS) this.buckets.delete(this.buckets.keys().next().value as string);
-      bucket = new TokenBucket(this.perMinute / 60, this.perMinute, this.now);
+      bucket = new TokenBucket(this.perSecond, this.burst, this.now);
       this.buckets.set(key, bucket);
     }
     return bucket.take() ? null : Math.max(1, Math.ceil(bucket.waitSeconds()));

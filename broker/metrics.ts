@@ -10,7 +10,7 @@ import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { IceRefusal } from './ice';
 
 /** Why GET /api/ice was refused (broker/ice.ts). */
-export const ICE_REFUSALS: readonly IceRefusal[] = ['not-in-call', 'rate-limited'];
+export const ICE_REFUSALS: readonly IceRefusal[] = ['not-in-call', 'rate-limited', 'turn-budget'];
 
 /**
  * Process metrics (memory, CPU, event-loop lag, GC) describe the process, not

@@ -13,8 +13,13 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 
-/** Long enough for a slow call setup plus an ICE restart or two, short enough to bound a leak. */
-export const DEFAULT_TURN_TTL_SECONDS = 3600;
+/**
+ * Long enough for a slow call setup plus an ICE restart or two, short enough
+ * to bound a leak and the per-address budget's window (issue 11). The app
+ * fetches a fresh credential before this runs out (app/signaling/ice.ts reads
+ * `ttl`), and an allocation outlives its credential, so a call never notices.
+ */
+export const DEFAULT_TURN_TTL_SECONDS = 600;
 
 export interface TurnCredential {
   /** `${expiryUnixSeconds}:${randomId}`; the id has no ':' (coturn's separator). */

@@ -35,6 +35,7 @@ describe('ICE settings', () => {
         urls: ['turn:turn.example.org:3478?transport=udp', 'turns:turn.example.org:5349?transport=tcp'],
         secret: SECRET,
         ttlSeconds: 900,
+        credentialsPerIp: 10,
       },
       rateLimitPerMinute: 12,
     });

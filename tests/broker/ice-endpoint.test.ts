@@ -30,7 +30,7 @@ async function setup(ice: Partial<IceConfig> = {}, admitted: Record<string, stri
   const clock = { now: 1_700_000_000_250 };
   const metrics = new Metrics();
   const endpoint = new IceEndpoint({
-    ice: { stunUrls: ['stun:stun.example.org'], turn: { urls: ['turn:turn.example.org'], secret: 'x'.repeat(32), ttlSeconds: 600 }, rateLimitPerMinute: 3, ...ice },
+    ice: { stunUrls: ['stun:stun.example.org'], turn: { urls: ['turn:turn.example.org'], secret: 'x'.repeat(32), ttlSeconds: 600, credentialsPerIp: 100 }, rateLimitPerMinute: 3, ...ice },
     metrics,
     logger: pino({ level: 'silent' }),
     admittedUpgrade: (id) => (id in admitted ? ({ headers: { 'x-address': admitted[id] } } as unknown as IncomingMessage) : null),
