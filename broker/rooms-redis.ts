@@ -197,6 +197,11 @@ export class RedisRoomRegistry<C extends object> extends EventEmitter<RedisRoomR
   async admit(room: RoomId, peer: PeerId, client: C): Promise<boolean> {
     if (this.closed) return false;
     const id = `${this.serverId}:${room}.${peer}:${++this.admissions}`;
+    // Remembered before the script runs: if its reply is lost (a dropped
+    // connection, a timeout) the place may be taken all the same, and only
+    // this id lets leave() free it (issue 11, "cluster bookkeeping").
+    // leave() compares it with what Redis holds, so a place never taken costs nothing.
+    this.connectionIds.set(client, id);
     const reply = await this.redis.tandemAdmit(
       this.key('room', room),
       this.key('rooms'),
@@ -207,8 +212,10 @@ export class RedisRoomRegistry<C extends object> extends EventEmitter<RedisRoomR
       room,
       this.prefix,
     );
-    if (reply === null) return false;
-    this.connectionIds.set(client, id);
+    if (reply === null) {
+      if (this.connectionIds.get(client) === id) this.connectionIds.delete(client);
+      return false;
+    }
     const [previous = '', ...stale] = reply;
     const from = serverOf(previous);
     if (previous !== '' && from !== this.serverId) this.emit('takeover', { room, peer, server: from });

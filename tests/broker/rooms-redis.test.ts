@@ -41,6 +41,31 @@ describe.skipIf(redisBinary === null)('RedisRoomRegistry', () => {
   });
   afterAll(() => redis?.stop());
 
+  it('frees a place whose admit reply was lost: the connection leaves and a newcomer gets in (issue 11)', async () => {
+    const one = await registry('one');
+    const room = newRoomId();
+    const [a, b, c] = [newPeerId(), newPeerId(), newPeerId()];
+    const [ca, cb, cc] = [{}, {}, {}];
+    expect(await one.admit(room, a, ca)).toBe(true);
+    // The script runs in Redis, then its reply is lost on the way back (a dropped connection, a timeout).
+    const scripted = one.conn as unknown as { tandemAdmit: (...args: string[]) => Promise<unknown> };
+    const admit = scripted.tandemAdmit.bind(one.conn);
+    scripted.tandemAdmit = async (...args) => {
+      await admit(...args);
+      throw new Error('Connection is closed.');
+    };
+    await expect(one.admit(room, b, cb)).rejects.toThrow('Connection is closed.');
+    scripted.tandemAdmit = admit;
+    expect(await one.members(room)).toEqual(expect.arrayContaining([a, b])); // the place was taken
+    expect(await one.admit(room, c, cc)).toBe(false);
+    // The connection goes away (hooks.ts release() asks even without an answer): its place is free.
+    expect(await one.leave(room, b, cb)).toBe(true);
+    expect(await one.members(room)).toEqual([a]);
+    expect(await one.admit(room, c, cc)).toBe(true);
+    // Redis is shared by the tests of this file: leave it as found.
+    expect([await one.leave(room, a, ca), await one.leave(room, c, cc)]).toEqual([true, true]);
+  });
+
   it('admits two peers per room, re-admits a member, and lets only the holding connection leave', async () => {
     const one = await registry('one');
     const two = await registry('two');
