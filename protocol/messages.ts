@@ -48,7 +48,7 @@ export type SignalMessage =
   | (Envelope & { type: 'bye'; to: Target | null });
 
 export type SignalType = SignalMessage['type'];
-export const SIGNAL_TYPES: readonly SignalType[] = ['presence', 'description', 'candidate', 'media', 'bye'];
+
 export type MessageOf<T extends SignalType> = Extract<SignalMessage, { type: T }>;
 
 /** Which topic each message type travels on. */
@@ -161,20 +161,23 @@ export function parseMessage(json: string, kind: TopicKind): SignalMessage {
   shape(isGen(x.gen), 'gen');
   const env: Envelope = { v: PROTOCOL_VERSION, from: x.from, session: x.session as string, gen: x.gen as number };
   const type = x.type;
-  shape(typeof type === 'string' && SIGNAL_TYPES.includes(type as SignalType), 'type');
-  if (topicKindOf(type as SignalType) !== kind) throw new ProtocolError('topic', `${String(type)} on ${kind}`);
-  switch (type as SignalType) {
-    case 'presence':
-      return { ...env, type: 'presence', offer: x.offer === null ? null : parseDescription(x.offer) };
-    case 'description':
-      return { ...env, type: 'description', to: parseTarget(x.to), description: parseDescription(x.description) };
-    case 'candidate':
-      return { ...env, type: 'candidate', to: parseTarget(x.to), candidate: parseCandidate(x.candidate) };
-    case 'media':
-      return { ...env, type: 'media', to: parseTarget(x.to), state: parseMediaState(x.state) };
-    case 'bye':
-      return { ...env, type: 'bye', to: x.to === null ? null : parseTarget(x.to) };
-    default:
-      throw new ProtocolError('shape', `unknown type ${String(type)}`);
-  }
+  shape(typeof type === 'string' && Object.hasOwn(BODY_PARSERS, type), 'type');
+  const t = type as SignalType;
+  if (topicKindOf(t) !== kind) throw new ProtocolError('topic', `${t} on ${kind}`);
+  return BODY_PARSERS[t](x, env);
 }
+
+/**
+ * One parser per message type. A type added to the union without its parser
+ * here fails to compile (the mapped type demands every key), and the list of
+ * known types is this table's keys, so the two can't drift apart.
+ */
+const BODY_PARSERS: { [K in SignalType]: (x: Obj, env: Envelope) => MessageOf<K> } = {
+  presence: (x, env) => ({ ...env, type: 'presence', offer: x.offer === null ? null : parseDescription(x.offer) }),
+  description: (x, env) => ({ ...env, type: 'description', to: parseTarget(x.to), description: parseDescription(x.description) }),
+  candidate: (x, env) => ({ ...env, type: 'candidate', to: parseTarget(x.to), candidate: parseCandidate(x.candidate) }),
+  media: (x, env) => ({ ...env, type: 'media', to: parseTarget(x.to), state: parseMediaState(x.state) }),
+  bye: (x, env) => ({ ...env, type: 'bye', to: x.to === null ? null : parseTarget(x.to) }),
+};
+
+export const SIGNAL_TYPES = Object.keys(BODY_PARSERS) as readonly SignalType[];

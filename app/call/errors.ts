@@ -32,8 +32,6 @@ export class CallError extends Error {
   static mediaFailed = (cause?: unknown) => new CallError('media-failed', 'could not start camera', { cause });
   static invalidLink = () => new CallError('invalid-link', 'call link is incomplete or damaged');
   static signalingUnreachable = (cause?: unknown) => new CallError('signaling-unreachable', 'cannot reach the call server', { cause });
-  static connectTimeout = () => new CallError('connect-timeout', 'could not connect to the other person');
-  static connectionLost = () => new CallError('connection-lost', 'connection to the other person lost');
 }
 
 export const isCallError = (e: unknown): e is CallError => e instanceof CallError;

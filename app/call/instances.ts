@@ -71,3 +71,30 @@ export class CandidateParking {
     return list;
   }
 }
+
+/** What to do when a (new) remote connection arrives: see `arrival()`. */
+export type Arrival = 'answer-on-fresh' | 'await-their-offer' | 'new-connection' | 'apply-offer' | 'flush-candidates';
+
+/**
+ * The binding rule for a remote connection that arrives (its presence, or a
+ * description from a connection we weren't bound to), as a pure function.
+ * - `used`: our connection already negotiated with someone (or is bound);
+ * - `firstOfferOurs`: our own first offer is being made or awaits an answer.
+ *
+ * Both Chromium workarounds below are about one JSEP case: a polite rollback
+ * of a local offer whose ICE gathering is still running (JSEP, RFC 8829:
+ * a remote offer in have-local-offer rolls the local one back). Chromium 156 then answered without gathering candidates, and
+ * the call hung in `connecting` until the connect timeout's rebuild (seen in
+ * tests/e2e/call.spec.ts, "both tap Join at the same moment"). A fresh
+ * RTCPeerConnection has no offer to roll back, so it gathers normally.
+ */
+export function arrival(a: { used: boolean; offer: boolean; firstOfferOurs: boolean; polite: boolean; connection: boolean }): Arrival {
+  // Both of us were waiting with offers and theirs wins: answer on a fresh connection, not a rollback.
+  if (a.offer && a.firstOfferOurs && a.polite) return 'answer-on-fresh';
+  // They reloaded (or rebuilt): the arriving side always offers, so we wait for it instead of colliding.
+  if (a.used && !a.offer) return 'await-their-offer';
+  if (a.used || !a.connection) return 'new-connection';
+  // Both of us were waiting with offers and ours wins (or theirs arrived first): perfect negotiation picks one.
+  return a.offer ? 'apply-offer' : 'flush-candidates';
+}
+

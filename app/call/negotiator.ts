@@ -60,10 +60,6 @@ export class Negotiator extends Emitter<NegotiatorEvents> {
     pc.addEventListener('track', this.onTrack);
   }
 
-  get isClosed(): boolean {
-    return this.closed;
-  }
-
   /** Nothing negotiated yet, and our first offer is being made or awaits its answer (a remote offer now would collide). */
   get firstOfferInFlight(): boolean {
     return this.remoteDescriptions === 0 && (this.makingOffer || this.pc.signalingState === 'have-local-offer');

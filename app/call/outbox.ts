@@ -1,5 +1,5 @@
 /** Outgoing signaling: stamps the envelope (who, which page, which connection) on every message. */
-import { PROTOCOL_VERSION, type MediaState, type SignalMessage, type Target, type WireDescription } from '../../protocol/index';
+import { PROTOCOL_VERSION, type MediaState, type SignalMessage, type Target, type WireCandidate, type WireDescription } from '../../protocol/index';
 import type { Logger } from './negotiator';
 import type { SignalingPort } from './ports';
 
@@ -30,5 +30,19 @@ export class Outbox {
 
   async media(to: Target | null, state: MediaState): Promise<void> {
     if (to) await this.send({ type: 'media', to, state });
+  }
+
+  /**
+   * Their offer collided with ours. If we are impolite, ours wins and they are
+   * rolling back to answer it, but their copy of our retained offer may be older,
+   * or ignored because they are bound to an older connection of ours: send it directly.
+   */
+  async pendingOffer(to: Target | null, pending: WireDescription | null, polite: boolean): Promise<void> {
+    if (pending && to && !polite) await this.send({ type: 'description', to, description: pending });
+  }
+
+  /** A peer that arrived mid-gathering has only part of our candidates in the offer it saw. */
+  async candidates(to: Target | null, list: readonly WireCandidate[]): Promise<void> {
+    if (to) for (const candidate of list) await this.send({ type: 'candidate', to, candidate });
   }
 }

@@ -1,8 +1,19 @@
 /** What the call core needs from the outside world, injected so it runs under vitest. */
-import type { PeerId, SignalMessage } from '../../protocol/index';
+import type { MediaState, PeerId, PeerToken, RoomId, SignalMessage } from '../../protocol/index';
 import type { EventMap } from '../lib/emitter';
+import type { MediaControlsState } from '../media/controls';
+import type { ClientConfig } from '../signaling/config';
+import type { IceProvider } from '../signaling/ice';
+import type { CallErrorReason } from './errors';
+import type { CallTimings } from './machine';
+import type { Logger } from './negotiator';
+import type { KeyValueStore } from './rejoin';
 
-export type SignalingStatus = 'connecting' | 'connected' | 'reconnecting' | 'full';
+/**
+ * `ready`: connected to the broker but not yet in the room (no place taken);
+ * `connected`: in the room; `failed`: the reconnect policy gave up.
+ */
+export type SignalingStatus = 'connecting' | 'ready' | 'connected' | 'reconnecting' | 'full' | 'failed';
 
 export type SignalingEvents = {
   message: (message: SignalMessage) => void;
@@ -33,3 +44,91 @@ export const realClock: Clock = {
 };
 
 export type { EventMap };
+
+/** Page-level events the call reacts to; the browser adapter (browser.ts) owns the real listeners. */
+export type EnvironmentEvents = {
+  /** The page became visible again. */
+  visible: () => void;
+  /** An interface came (back) up: the path may be new. */
+  online: () => void;
+  offline: () => void;
+  /** navigator.connection's type changed (wifi -> cellular): a new path. */
+  'network-type': () => void;
+  /** The page is being hidden or unloaded (reload, back, tab closed). */
+  pagehide: () => void;
+};
+
+export interface EnvironmentPort {
+  on<K extends keyof EnvironmentEvents>(event: K, fn: EnvironmentEvents[K]): () => void;
+}
+
+/** The signaling connection as the controller drives it (MqttSignaling in the browser). */
+export interface SignalingConnection extends SignalingPort {
+  readonly status: SignalingStatus;
+  connect(): Promise<void>;
+  /** Take our place in the room (subscribe); until then we only hold a connection. */
+  enter(): void;
+  /** Reconnect now if the socket is down. */
+  checkNow(): void;
+  close(force?: boolean): Promise<void>;
+}
+
+/** The OS's call controls (lock screen, headset buttons), where the browser has them. */
+export interface OsCallControls {
+  set(handlers: { hangup(): void; toggleMicrophone(): void; toggleCamera(): void } | null): void;
+}
+
+export interface WakeLockPort {
+  acquire(): Promise<void>;
+  reacquire(): Promise<void>;
+  release(): Promise<void>;
+}
+
+/** The local media controls as the controller uses them (app/media/controls.ts in the browser). */
+export interface MediaControlsPort {
+  readonly state: MediaControlsState;
+  on(event: 'change', fn: (state: MediaControlsState) => void): () => void;
+  on(event: 'error', fn: (reason: CallErrorReason) => void): () => void;
+  attach(target: { replaceVideoTrack(track: MediaStreamTrack | null): Promise<void>; setMediaState(state: MediaState): void; videoIsSending(): Promise<boolean> }): void;
+  toggleMute(): void;
+  toggleCamera(): Promise<void>;
+  switchCamera(): Promise<void>;
+  toggleShare(): Promise<void>;
+  reacquireCamera(): Promise<void>;
+  stop(): void;
+}
+
+export interface SignalingParams {
+  brokerUrl: string;
+  room: RoomId;
+  peerId: PeerId;
+  token: PeerToken;
+  key: CryptoKey;
+  log: Logger;
+}
+
+export interface CallPorts {
+  clock: Clock;
+  log: Logger;
+  /** The tab's storage (sessionStorage): peer token, "in this call" marker, autojoin. */
+  storage: KeyValueStore;
+  environment: EnvironmentPort;
+  /** Throws a CallError where the page can't call at all (insecure page, no WebRTC). */
+  checkSupport(): void;
+  openMedia(): Promise<MediaStream>;
+  createMediaControls(stream: MediaStream): MediaControlsPort;
+  /** Starts loading the signaling client (mqtt.js) at once; resolves to its factory. */
+  loadSignaling(): Promise<(params: SignalingParams) => SignalingConnection>;
+  fetchConfig(): Promise<ClientConfig>;
+  /** Resolves the next time the server answers. */
+  onceOnline(): Promise<void>;
+  createIceProvider(clientId: string, fallback: RTCIceServer[], onUpdate: (servers: RTCIceServer[]) => void): IceProvider;
+  createPeerConnection(config: RTCConfiguration): RTCPeerConnection;
+  createMediaStream(): MediaStream;
+  videoIsSending(pc: RTCPeerConnection): Promise<boolean>;
+  /** The person's "Relay only" privacy setting. */
+  relayOnly(): boolean;
+  wakeLock: WakeLockPort;
+  osCallControls: OsCallControls;
+  timings?: CallTimings;
+}

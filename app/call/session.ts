@@ -6,7 +6,8 @@
 import { newSessionId, type MediaState, type MessageOf, type PeerId, type SignalMessage, type Target, type WireDescription } from '../../protocol/index';
 import { Emitter } from '../lib/emitter';
 import type { CallErrorReason } from './errors';
-import { addressedToMe, CandidateParking, instanceOf, relation, type RemoteInstance, type Sender } from './instances';
+import { addressedToMe, arrival, CandidateParking, instanceOf, relation, type Relation, type RemoteInstance, type Sender } from './instances';
+import { routeMessage, type MessageHandlers } from './router';
 import { DEFAULT_TIMINGS, initialContext, transition, type CallContext, type CallEvent, type CallTimings, type Effect, type TimerName } from './machine';
 import { Negotiator, type Logger } from './negotiator';
 import type { Clock, SignalingPort, SignalingStatus } from './ports';
@@ -20,6 +21,8 @@ export type SessionEvents = {
   'remote-media': (state: MediaState | null) => void;
   /** A new RTCPeerConnection was built (for stats and the verification code). */
   'peer-connection': (pc: RTCPeerConnection | null) => void;
+  /** Before we join: whether someone is already in the room (their retained presence). */
+  'peer-present': (present: boolean) => void;
   /** Offers and answers sent so far (a track switch must not add any), once each is handed to signaling. */
   negotiations: (count: number) => void;
 };
@@ -54,7 +57,7 @@ export class CallSession extends Emitter<SessionEvents> {
   private leaving: Promise<void> = Promise.resolve();
   private closed = false;
   /** Offers and answers this side has sent: tests check that track switches don't renegotiate. */
-  descriptionsSent = 0;
+  private descriptionsSent = 0;
 
   constructor(private readonly deps: SessionDeps) {
     super();
@@ -71,10 +74,6 @@ export class CallSession extends Emitter<SessionEvents> {
 
   get context(): CallContext {
     return this.ctx;
-  }
-
-  get peerConnection(): RTCPeerConnection | null {
-    return this.neg?.pc ?? null;
   }
 
   /** The person tapped Join (or Start): enter the room. */
@@ -270,48 +269,22 @@ export class CallSession extends Emitter<SessionEvents> {
     this.emit('negotiations', n);
   }
 
-  /**
-   * Their offer collided with ours. If we are impolite, ours wins and they are
-   * rolling back to answer it, but their copy of our retained offer may be older,
-   * or ignored because they are bound to an older connection of ours: send it directly.
-   */
-  private sendPendingOffer(pending: WireDescription | null): void {
-    const to = this.target();
-    if (!pending || !to || this.polite()) return;
-    void this.out.send({ type: 'description', to, description: pending });
-  }
-
-  /** A peer that arrived mid-gathering has only part of our candidates in the offer it saw. */
-  private sendGatheredCandidates(): void {
-    const to = this.target();
-    if (!to || !this.neg) return;
-    for (const candidate of this.neg.localCandidates) void this.out.send({ type: 'candidate', to, candidate });
-  }
-
   /** A (new) remote connection: bind it, on a fresh RTCPeerConnection if ours already negotiated with someone. */
   private arrive(m: Sender, offer: WireDescription | null, announce: boolean): void {
     const used = this.neg !== null && (this.neg.remoteDescriptions > 0 || this.remote !== null);
     const pending = used ? null : pendingOffer(this.neg?.pc);
     const firstOfferOurs = !used && this.neg?.firstOfferInFlight === true;
     this.bind(m);
-    if (offer && firstOfferOurs && this.polite()) {
-      // Both of us were waiting with offers and theirs wins. A rollback of a
-      // first offer whose gathering is still running leaves Chromium's answer
-      // without candidates (the call then hangs until the connect timeout's
-      // rebuild), so answer on a fresh connection instead.
-      this.newConnection(offer);
-    } else if (used && !offer) {
-      // They reloaded (or rebuilt): the arriving side always offers, so we wait
-      // for it instead of colliding (a polite rollback then answer gathered no
-      // candidates in Chromium, and the call hung in `connecting`).
+    const action = arrival({ used, offer: offer !== null, firstOfferOurs, polite: this.polite(), connection: this.neg !== null });
+    if (action === 'await-their-offer') {
       this.neg?.close();
       this.neg = null;
       this.emit('remote-stream', null);
-    } else if (used || !this.neg) this.newConnection(offer);
-    else if (offer) this.apply(offer); // both of us were waiting with offers: perfect negotiation picks one
-    else this.flushParked();
-    if (offer) this.sendPendingOffer(pending);
-    this.sendGatheredCandidates();
+    } else if (action === 'apply-offer') this.apply(offer!);
+    else if (action === 'flush-candidates') this.flushParked();
+    else this.newConnection(offer);
+    if (offer) void this.out.pendingOffer(this.target(), pending, this.polite());
+    void this.out.candidates(this.target(), this.neg?.localCandidates ?? []);
     if (announce) this.announce();
   }
 
@@ -340,35 +313,34 @@ export class CallSession extends Emitter<SessionEvents> {
     if (this.closed || m.from === this.deps.signaling.peerId) return;
     this.deps.log.debug('recv', { type: m.type, kind: m.type === 'description' ? m.description.type : undefined, session: m.session, gen: m.gen, mine: `${this.sessionId}/${this.gen}` });
     if (!this.started) {
-      if (m.type === 'presence') this.lastPresence = m;
+      if (m.type === 'presence') {
+        this.lastPresence = m;
+        this.emit('peer-present', true);
+      }
       return;
     }
     if (this.ctx.state === 'ended' || this.ctx.state === 'full' || this.ctx.state === 'error') return;
     const rel = relation(this.remote, m);
     if (rel === 'older') return; // stale: from a connection the sender has since replaced
-    switch (m.type) {
-      case 'presence':
-        return this.onPresence(m, rel);
-      case 'description':
-        return this.onDescription(m, rel);
-      case 'candidate':
-        if (rel === 'same' && this.neg) void this.neg.handleCandidate(m.candidate);
-        else this.parking.park(m, m.candidate); // it overtook its description
-        return;
-      case 'media':
-        if (rel === 'same' || rel === 'newer') this.emit('remote-media', m.state);
-        return;
-      case 'bye':
-        if (rel === 'same' || rel === 'newer') this.dispatch({ type: 'remote-left' });
-        return;
-      default: {
-        const never: never = m;
-        throw new Error(`unhandled message ${JSON.stringify(never)}`);
-      }
-    }
+    routeMessage(this.handlers, m, rel);
   }
 
-  private onPresence(m: MessageOf<'presence'>, rel: ReturnType<typeof relation>): void {
+  private readonly handlers: MessageHandlers<[Relation]> = {
+    presence: (m, rel) => this.onPresence(m, rel),
+    description: (m, rel) => this.onDescription(m, rel),
+    candidate: (m, rel) => {
+      if (rel === 'same' && this.neg) void this.neg.handleCandidate(m.candidate);
+      else this.parking.park(m, m.candidate); // it overtook its description
+    },
+    media: (m, rel) => {
+      if (rel === 'same' || rel === 'newer') this.emit('remote-media', m.state);
+    },
+    bye: (_m, rel) => {
+      if (rel === 'same' || rel === 'newer') this.dispatch({ type: 'remote-left' });
+    },
+  };
+
+  private onPresence(m: MessageOf<'presence'>, rel: Relation): void {
     this.lastPresence = m;
     if (rel === 'same') {
       this.remotePresenceGone = false;
@@ -383,7 +355,7 @@ export class CallSession extends Emitter<SessionEvents> {
     this.arrive(m, m.offer, true);
   }
 
-  private onDescription(m: MessageOf<'description'>, rel: ReturnType<typeof relation>): void {
+  private onDescription(m: MessageOf<'description'>, rel: Relation): void {
     const kind = m.description.type;
     if (!addressedToMe(m.to, { session: this.sessionId, gen: this.gen }, kind)) return;
     if (!this.neg) {
@@ -407,13 +379,16 @@ export class CallSession extends Emitter<SessionEvents> {
     const rebuild = kind === 'offer' && (this.neg.remoteDescriptions > 0 || (collides && this.polite()));
     if (rebuild) this.newConnection(m.description);
     else this.apply(m.description);
-    this.sendPendingOffer(pending);
+    void this.out.pendingOffer(this.target(), pending, this.polite());
     // A newer connection of the bound peer, or the bound one itself, has been announced to already.
     if (rel !== 'newer' && rel !== 'same') this.announce();
   }
 
   private onPresenceCleared(peer: PeerId): void {
-    if (this.lastPresence?.from === peer) this.lastPresence = null;
+    if (this.lastPresence?.from === peer) {
+      this.lastPresence = null;
+      if (!this.started) this.emit('peer-present', false);
+    }
     if (!this.started || this.remote?.peer !== peer) return;
     // A takeover or a broker restart clears presence while media still flows;
     // only a media path that also breaks means they are really gone.

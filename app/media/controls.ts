@@ -1,16 +1,42 @@
 /**
- * Mute, camera off/on, camera switch and screen share, as signals and
- * actions for the store. Every change of outgoing video goes through
- * session.replaceVideoTrack (no renegotiation), and every change of state is
+ * Mute, camera off/on, camera switch and screen share: the one owner of the
+ * local media state. A plain object with a typed `change` event; the Solid
+ * store only mirrors it. Every change of outgoing video goes through the
+ * target's replaceVideoTrack (no renegotiation), and every change of state is
  * told to the other side (muted badge, camera-off placeholder, screen fit).
  */
-import { batch, createSignal } from 'solid-js';
 import type { MediaState } from '../../protocol/index';
 import { isCallError, type CallErrorReason } from '../call/errors';
-import type { CallSession } from '../call/session';
-import { videoIsSending } from '../call/stats';
-import { CameraSwitcher, facingOf, listCameras, openCamera } from '../media/camera';
-import { canShareScreen, openScreen } from '../media/screen';
+import { Emitter } from '../lib/emitter';
+import { CameraSwitcher, facingOf, listCameras, openCamera } from './camera';
+import { canShareScreen, openScreen } from './screen';
+
+/** Where the controls send outgoing video and state: the call's session. */
+export interface VideoTarget {
+  replaceVideoTrack(track: MediaStreamTrack | null): Promise<void>;
+  setMediaState(state: MediaState): void;
+  /** Whether the video sender encodes frames (false for a camera that opens but sends nothing). */
+  videoIsSending(): Promise<boolean>;
+}
+
+export interface MediaControlsState {
+  muted: boolean;
+  cameraOff: boolean;
+  sharing: boolean;
+  /** A control action is running; the buttons wait. */
+  busy: boolean;
+  /** Show our own picture mirrored (front camera, not a screen). */
+  mirrored: boolean;
+  /** What our self-view shows: the camera stream, or the shared screen. */
+  selfStream: MediaStream;
+  canSwitchCamera: boolean;
+  canShareScreen: boolean;
+}
+
+export type MediaControlsEvents = {
+  change: (state: MediaControlsState) => void;
+  error: (reason: CallErrorReason) => void;
+};
 
 /** The OS call controls (lock screen, PiP window) show our mute/camera state, where the browser has them. */
 function showInMediaSession(state: MediaState): void {
@@ -19,153 +45,181 @@ function showInMediaSession(state: MediaState): void {
   void ms?.setCameraActive?.(!state.videoOff)?.catch(() => undefined);
 }
 
-export function createMediaControls(stream: MediaStream, session: () => CallSession | null, onError: (reason: CallErrorReason) => void) {
-  const [muted, setMuted] = createSignal(false);
-  const [cameraOff, setCameraOff] = createSignal(false);
-  const [sharing, setSharing] = createSignal(false);
-  const [busy, setBusy] = createSignal(false);
-  const [cameraCount, setCameraCount] = createSignal(0);
-  const [mirrored, setMirrored] = createSignal(true);
-  const [selfStream, setSelfStream] = createSignal<MediaStream>(stream);
-  const switcher = new CameraSwitcher();
-  let camera: MediaStreamTrack | null = stream.getVideoTracks()[0] ?? null;
-  let cameraId = camera?.getSettings().deviceId;
-  let screen: MediaStreamTrack | null = null;
+export class MediaControls extends Emitter<MediaControlsEvents> {
+  private s: MediaControlsState;
+  private readonly switcher = new CameraSwitcher();
+  private camera: MediaStreamTrack | null;
+  private cameraId: string | undefined;
+  private screen: MediaStreamTrack | null = null;
+  private cameraCount = 0;
+  private target: VideoTarget | null = null;
+  private stopped = false;
 
-  void listCameras().then((c) => setCameraCount(c.length), () => setCameraCount(0));
+  constructor(private readonly stream: MediaStream) {
+    super();
+    this.camera = stream.getVideoTracks()[0] ?? null;
+    this.cameraId = this.camera?.getSettings().deviceId;
+    this.s = { muted: false, cameraOff: false, sharing: false, busy: false, mirrored: true, selfStream: stream, canSwitchCamera: false, canShareScreen: canShareScreen() };
+    void listCameras().then(
+      (c) => {
+        this.cameraCount = c.length;
+        this.set({});
+      },
+      () => undefined,
+    );
+  }
 
-  /** Back to the camera (or to nothing, if the camera is off). stop() doesn't fire `ended`, so both paths call this. */
-  const endShare = async (track: MediaStreamTrack) => {
-    if (screen !== track) return;
-    screen = null;
-    track.stop();
-    batch(() => {
-      setSharing(false);
-      setSelfStream(stream);
-    });
-    await session()?.replaceVideoTrack(camera);
-    tell();
-  };
+  get state(): MediaControlsState {
+    return this.s;
+  }
 
-  const tell = () => {
-    const state: MediaState = { audioMuted: muted(), videoOff: cameraOff() && !sharing(), screen: sharing() };
-    session()?.setMediaState(state);
+  /** What the other side should know, in wire form. */
+  get mediaState(): MediaState {
+    return { audioMuted: this.s.muted, videoOff: this.s.cameraOff && !this.s.sharing, screen: this.s.sharing };
+  }
+
+  /** The session that carries our video (set once the call exists); told our state at once. */
+  attach(target: VideoTarget): void {
+    this.target = target;
+    target.setMediaState(this.mediaState);
+  }
+
+  /** The one setter: derived fields are recomputed here, and nothing is emitted if nothing changed. */
+  private set(patch: Partial<MediaControlsState>): void {
+    const next = { ...this.s, ...patch };
+    next.canSwitchCamera = this.cameraCount > 1 && !next.cameraOff && !next.sharing;
+    next.mirrored = this.camera ? facingOf(this.camera) !== 'environment' && !next.sharing : !next.sharing;
+    if ((Object.keys(next) as Array<keyof MediaControlsState>).every((k) => next[k] === this.s[k])) return;
+    this.s = next;
+    this.emit('change', next);
+  }
+
+  private tell(): void {
+    const state = this.mediaState;
+    this.target?.setMediaState(state);
     showInMediaSession(state);
-  };
+  }
 
-  const setCamera = (track: MediaStreamTrack | null) => {
-    for (const t of stream.getVideoTracks()) stream.removeTrack(t);
-    camera = track;
+  private setCamera(track: MediaStreamTrack | null): void {
+    for (const t of this.stream.getVideoTracks()) this.stream.removeTrack(t);
+    this.camera = track;
     if (track) {
-      stream.addTrack(track);
-      cameraId = track.getSettings().deviceId ?? cameraId;
-      setMirrored(facingOf(track) !== 'environment');
+      this.stream.addTrack(track);
+      this.cameraId = track.getSettings().deviceId ?? this.cameraId;
     }
-  };
+  }
+
+  private async send(track: MediaStreamTrack | null): Promise<void> {
+    await this.target?.replaceVideoTrack(track);
+  }
 
   /** Runs one control action at a time, turning failures into a visible error. */
-  const exclusive = async (fn: () => Promise<void>) => {
-    if (busy()) return;
-    setBusy(true);
+  private async exclusive(fn: () => Promise<void>): Promise<void> {
+    if (this.s.busy || this.stopped) return;
+    this.set({ busy: true });
     try {
       await fn();
     } catch (e) {
-      if (isCallError(e)) onError(e.reason);
+      if (isCallError(e)) this.emit('error', e.reason);
     } finally {
-      setBusy(false);
+      this.set({ busy: false });
     }
-  };
+  }
 
-  return {
-    muted,
-    cameraOff,
-    sharing,
-    busy,
-    mirrored: () => mirrored() && !sharing(),
-    selfStream,
-    canSwitchCamera: () => cameraCount() > 1 && !cameraOff() && !sharing(),
-    canShareScreen,
-    toggleMute() {
-      const next = !muted();
-      for (const t of stream.getAudioTracks()) t.enabled = !next;
-      setMuted(next);
-      tell();
-    },
-    toggleCamera: () =>
-      exclusive(async () => {
-        if (!cameraOff()) {
-          // Stop the track (camera light off) and send nothing: no frozen frame.
-          camera?.stop();
-          setCamera(null);
-          if (!sharing()) await session()?.replaceVideoTrack(null);
-          setCameraOff(true);
-        } else {
-          const track = await openCamera(cameraId);
-          setCamera(track);
-          if (!sharing()) await session()?.replaceVideoTrack(track);
-          setCameraOff(false);
-        }
-        tell();
-      }),
-    switchCamera: () =>
-      exclusive(async () => {
-        const old = camera;
-        // setCamera() moves cameraId to each candidate tried; remember ours.
-        const original = cameraId;
-        const next = await switcher.next(
-          cameraId,
-          () => {
-            old?.stop();
-            setCamera(null);
-          },
-          async (track) => {
-            setCamera(track);
-            await session()?.replaceVideoTrack(track);
-          },
-          async () => {
-            const pc = session()?.peerConnection;
-            return pc && pc.connectionState === 'connected' ? videoIsSending(pc) : true;
-          },
-        );
-        if (!next) {
-          // No other camera works: go back to the one we had.
-          const back = await openCamera(original);
-          setCamera(back);
-          await session()?.replaceVideoTrack(back);
-        }
-      }),
-    toggleShare: () =>
-      exclusive(async () => {
-        if (screen) {
-          await endShare(screen);
-          return;
-        }
-        const track = await openScreen();
-        screen = track;
-        // The browser's own "Stop sharing" bar ends the track; so does our button (via endShare).
-        track.addEventListener('ended', () => void endShare(track));
-        await session()?.replaceVideoTrack(track);
-        batch(() => {
-          setSharing(true);
-          setSelfStream(new MediaStream([track]));
-        });
-        tell();
-      }),
-    /** Phones may end the camera while the page is hidden; reopen it when we're back. */
-    reacquireCamera: () =>
-      exclusive(async () => {
-        if (cameraOff() || !camera || camera.readyState !== 'ended') return;
-        const track = await openCamera(cameraId);
-        setCamera(track);
-        if (!sharing()) await session()?.replaceVideoTrack(track);
-      }),
-    /** Hang-up: stop what we opened besides the main stream. */
-    stop() {
-      screen?.stop();
-    },
-    /** The other side (re)connected: tell it our current state. */
-    resend: tell,
-  };
+  toggleMute(): void {
+    const muted = !this.s.muted;
+    for (const t of this.stream.getAudioTracks()) t.enabled = !muted;
+    this.set({ muted });
+    this.tell();
+  }
+
+  toggleCamera(): Promise<void> {
+    return this.exclusive(async () => {
+      if (!this.s.cameraOff) {
+        // Stop the track (camera light off) and send nothing: no frozen frame.
+        this.camera?.stop();
+        this.setCamera(null);
+        if (!this.s.sharing) await this.send(null);
+        this.set({ cameraOff: true });
+      } else {
+        const track = await openCamera(this.cameraId);
+        this.setCamera(track);
+        if (!this.s.sharing) await this.send(track);
+        this.set({ cameraOff: false });
+      }
+      this.tell();
+    });
+  }
+
+  switchCamera(): Promise<void> {
+    return this.exclusive(async () => {
+      const old = this.camera;
+      // setCamera() moves cameraId to each candidate tried; remember ours.
+      const original = this.cameraId;
+      const next = await this.switcher.next(
+        this.cameraId,
+        () => {
+          old?.stop();
+          this.setCamera(null);
+        },
+        async (track) => {
+          this.setCamera(track);
+          await this.send(track);
+        },
+        async () => (this.target ? this.target.videoIsSending() : true),
+      );
+      if (!next) {
+        // No other camera works: go back to the one we had.
+        const back = await openCamera(original);
+        this.setCamera(back);
+        await this.send(back);
+      }
+      this.set({});
+    });
+  }
+
+  toggleShare(): Promise<void> {
+    return this.exclusive(async () => {
+      if (this.screen) {
+        await this.endShare(this.screen);
+        return;
+      }
+      const track = await openScreen();
+      this.screen = track;
+      // The browser's own "Stop sharing" bar ends the track; so does our button (via endShare).
+      track.addEventListener('ended', () => void this.endShare(track));
+      await this.send(track);
+      this.set({ sharing: true, selfStream: new MediaStream([track]) });
+      this.tell();
+    });
+  }
+
+  /** Back to the camera (or to nothing, if the camera is off). stop() doesn't fire `ended`, so both paths call this. */
+  private async endShare(track: MediaStreamTrack): Promise<void> {
+    if (this.screen !== track) return;
+    this.screen = null;
+    track.stop();
+    this.set({ sharing: false, selfStream: this.stream });
+    await this.send(this.camera);
+    this.tell();
+  }
+
+  /** Phones may end the camera while the page is hidden; reopen it when we're back. */
+  reacquireCamera(): Promise<void> {
+    return this.exclusive(async () => {
+      if (this.s.cameraOff || !this.camera || this.camera.readyState !== 'ended') return;
+      const track = await openCamera(this.cameraId);
+      this.setCamera(track);
+      if (!this.s.sharing) await this.send(track);
+    });
+  }
+
+  /** Hang-up: stop everything we opened (camera, microphone, screen). Idempotent. */
+  stop(): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    this.screen?.stop();
+    for (const t of this.stream.getTracks()) t.stop();
+    this.removeAllListeners();
+  }
 }
-
-export type MediaControls = ReturnType<typeof createMediaControls>;

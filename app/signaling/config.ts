@@ -1,13 +1,44 @@
-/** What the server tells the page at call time (GET /config.json, never cached). */
+/** What the server tells the page at call time (GET /config.json, never cached), and whether it answers at all. */
+import type { Clock } from '../call/ports';
+import { defaultProbePolicy, type ProbePolicy } from './reconnect';
+
 export interface ClientConfig {
   brokerUrl: string;
   iceServers: RTCIceServer[];
 }
 
-export async function fetchClientConfig(origin: string): Promise<ClientConfig> {
-  const res = await fetch('/config.json', { cache: 'no-store' });
+export async function fetchClientConfig(origin: string, get: typeof fetch = (...a) => fetch(...a)): Promise<ClientConfig> {
+  const res = await get('/config.json', { cache: 'no-store' });
   if (!res.ok) throw new Error(`config ${res.status}`);
   const body = (await res.json()) as { brokerUrl?: string | null; iceServers?: RTCIceServer[] };
   const sameOrigin = `${origin.replace(/^http/, 'ws')}/mqtt`;
   return { brokerUrl: body.brokerUrl || sameOrigin, iceServers: Array.isArray(body.iceServers) ? body.iceServers : [] };
+}
+
+/**
+ * Resolves the next time the server answers /healthz (never cached:
+ * navigator.onLine can read true after an offline reload served by the
+ * service worker). Asks as often as the policy says; `wake` (the `online`
+ * event, where the platform fires it) cuts a wait short.
+ */
+export async function waitForServer(clock: Clock, wake: (fn: () => void) => () => void, policy: ProbePolicy = defaultProbePolicy, get: typeof fetch = (...a) => fetch(...a)): Promise<void> {
+  const start = clock.now();
+  for (let attempt = 0; ; attempt++) {
+    try {
+      if ((await get('/healthz', { cache: 'no-store' })).ok) return;
+    } catch {
+      // Still offline.
+    }
+    const delay = policy.nextDelay({ attempt, elapsedMs: clock.now() - start });
+    if (delay === null) throw new Error('server unreachable');
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        off();
+        clock.clearTimeout(t);
+        resolve();
+      };
+      const t = clock.setTimeout(done, delay);
+      const off = wake(done);
+    });
+  }
 }

@@ -5,6 +5,9 @@
  * before they expire and applied to the live connection, so an ICE restart
  * late in a long call still has a valid relay.
  */
+import type { Clock } from '../call/ports';
+import { realClock } from '../call/ports';
+
 export interface IceProvider {
   current(): RTCIceServer[];
   /** Fetches fresh servers; keeps the old ones on failure (e.g. a broker that isn't ours). */
@@ -12,47 +15,52 @@ export interface IceProvider {
   stop(): void;
 }
 
-const REFRESH_MARGIN_MS = 5 * 60_000;
-const RETRY_MS = 30_000;
-
-function retryDelay(retryAfter: string | null): number {
-  const s = Number(retryAfter);
-  return Number.isFinite(s) && s > 0 ? Math.min(s * 1000, 10 * 60_000) : RETRY_MS;
+/** When to fetch credentials again: a pure policy, injected so tests (and operators) can change it. */
+export interface IceRefreshPolicy {
+  /** Credentials valid for `ttlMs` more: refresh after this long. */
+  refreshIn(ttlMs: number): number;
+  /** The last refresh failed (429/5xx or no network); `retryAfterMs` from the server's Retry-After. Null: stop retrying. */
+  retryIn(retryAfterMs: number | null): number | null;
 }
-const RELAY_ONLY_KEY = 'tandem.relayOnly';
 
-export const relayOnly = (): boolean => {
-  try {
-    return localStorage.getItem(RELAY_ONLY_KEY) === '1';
-  } catch {
-    return false;
-  }
+const REFRESH_MARGIN_MS = 5 * 60_000;
+
+export const defaultIceRefreshPolicy: IceRefreshPolicy = {
+  // Five minutes before expiry; short credentials at half-life (never hammering: at least 5 s).
+  refreshIn: (ttl) => Math.max(5_000, ttl > 2 * REFRESH_MARGIN_MS ? ttl - REFRESH_MARGIN_MS : ttl / 2),
+  retryIn: (retryAfter) => (retryAfter !== null && retryAfter > 0 ? Math.min(retryAfter, 10 * 60_000) : 30_000),
 };
 
-export function setRelayOnly(on: boolean): void {
-  localStorage.setItem(RELAY_ONLY_KEY, on ? '1' : '0');
+export interface IceProviderOptions {
+  policy?: IceRefreshPolicy;
+  clock?: Clock;
+  fetch?: typeof fetch;
 }
 
-export function createIceProvider(clientId: string, fallback: RTCIceServer[], onUpdate: (servers: RTCIceServer[]) => void): IceProvider {
+export function createIceProvider(clientId: string, fallback: RTCIceServer[], onUpdate: (servers: RTCIceServer[]) => void, opts: IceProviderOptions = {}): IceProvider {
+  const policy = opts.policy ?? defaultIceRefreshPolicy;
+  const clock = opts.clock ?? realClock;
+  const get = opts.fetch ?? ((...a: Parameters<typeof fetch>) => fetch(...a));
   let servers = fallback;
-  let timer: ReturnType<typeof setTimeout> | null = null;
+  let timer: unknown = null;
   let stopped = false;
   /** Whether the server gave us expiring TURN credentials (then they must be kept fresh). */
   let haveTurn = false;
+  const schedule = (ms: number | null) => {
+    if (timer !== null) clock.clearTimeout(timer);
+    timer = stopped || ms === null ? null : clock.setTimeout(() => void provider.refresh(), ms);
+  };
   const provider: IceProvider = {
     current: () => servers,
     async refresh() {
-      const schedule = (ms: number) => {
-        if (timer !== null) clearTimeout(timer);
-        timer = stopped ? null : setTimeout(() => void provider.refresh(), ms);
-      };
       try {
-        const res = await fetch(`/api/ice?client=${encodeURIComponent(clientId)}`, { cache: 'no-store' });
+        const res = await get(`/api/ice?client=${encodeURIComponent(clientId)}`, { cache: 'no-store' });
         if (stopped) return;
         if (!res.ok) {
           // 404: a broker that isn't ours, so no TURN to fetch. 429 or 5xx: try again
           // later (honouring Retry-After), so a long call never keeps expired credentials.
-          if (res.status !== 404 && haveTurn) schedule(retryDelay(res.headers.get('Retry-After')));
+          const s = Number(res.headers.get('Retry-After'));
+          if (res.status !== 404 && haveTurn) schedule(policy.retryIn(Number.isFinite(s) && s > 0 ? s * 1000 : null));
           return;
         }
         const body = (await res.json()) as { iceServers?: RTCIceServer[]; expiresAt?: number | null; ttl?: number | null };
@@ -61,16 +69,16 @@ export function createIceProvider(clientId: string, fallback: RTCIceServer[], on
         haveTurn = typeof body.ttl === 'number' || typeof body.expiresAt === 'number';
         onUpdate(servers);
         // The relative TTL, when the server sends it, is immune to a skewed client clock.
-        const left = typeof body.ttl === 'number' ? body.ttl * 1000 : typeof body.expiresAt === 'number' ? body.expiresAt - Date.now() : null;
-        if (left !== null) schedule(Math.max(5_000, left > 2 * REFRESH_MARGIN_MS ? left - REFRESH_MARGIN_MS : left / 2));
+        const left = typeof body.ttl === 'number' ? body.ttl * 1000 : typeof body.expiresAt === 'number' ? body.expiresAt - clock.now() : null;
+        if (left !== null) schedule(policy.refreshIn(left));
       } catch {
         // Offline: retry while we hold TURN credentials; STUN still works for most calls meanwhile.
-        if (haveTurn) schedule(RETRY_MS);
+        if (haveTurn) schedule(policy.retryIn(null));
       }
     },
     stop() {
       stopped = true;
-      if (timer !== null) clearTimeout(timer);
+      schedule(null);
     },
   };
   return provider;

@@ -19,7 +19,7 @@ import {
   type SignalMessage,
 } from '../../protocol/index';
 import type { Logger } from '../call/negotiator';
-import type { SignalingEvents, SignalingPort, SignalingStatus } from '../call/ports';
+import { realClock, type Clock, type SignalingEvents, type SignalingPort, type SignalingStatus } from '../call/ports';
 import { Emitter } from '../lib/emitter';
 import { defaultReconnectPolicy, type ReconnectPolicy } from './reconnect';
 
@@ -32,28 +32,37 @@ export interface SignalingOptions {
   key: CryptoKey;
   log: Logger;
   reconnectPolicy?: ReconnectPolicy;
+  clock?: Clock;
+  /** mqtt.js itself; tests pass the Node build. */
+  mqtt?: MqttModule;
 }
 
+type MqttModule = { connect(url: string, opts: IClientOptions): MqttClient };
+
 /** Loaded on demand: mqtt.js is ~100 KB gzipped and Home must not wait for it. */
-export const loadMqtt = () => import('mqtt').then((m) => m.default ?? m);
+export const loadMqtt = (): Promise<MqttModule> => import('mqtt').then((m) => (m.default ?? m) as MqttModule);
 
 export class MqttSignaling extends Emitter<SignalingEvents> implements SignalingPort {
   readonly peerId: PeerId;
   status: SignalingStatus = 'connecting';
-  /** Messages dropped because they failed to open or validate, by reason. */
-  readonly dropped = new Map<string, number>();
   private client: MqttClient | null = null;
   private attempt = 0;
-  private retryTimer: ReturnType<typeof setTimeout> | null = null;
+  /** When the connection was lost (clock ms), for the policy's give-up rule. */
+  private lostAt: number | null = null;
+  private retryTimer: unknown = null;
   private closed = false;
+  /** Subscribe to the room (which takes a place in it) on every connect, once asked to. */
+  private entered = false;
+  private readonly clock: Clock;
 
   constructor(private readonly opts: SignalingOptions) {
     super();
     this.peerId = opts.peerId;
+    this.clock = opts.clock ?? realClock;
   }
 
   async connect(): Promise<void> {
-    const mqtt = await loadMqtt();
+    const mqtt = this.opts.mqtt ?? (await loadMqtt());
     if (this.closed) return;
     const { room, peerId } = this.opts;
     const policy = this.opts.reconnectPolicy ?? defaultReconnectPolicy;
@@ -75,21 +84,36 @@ export class MqttSignaling extends Emitter<SignalingEvents> implements Signaling
     this.client = client;
     client.on('connect', () => {
       this.attempt = 0;
-      void this.subscribe(client);
+      this.lostAt = null;
+      if (this.entered) void this.subscribe(client);
+      else this.setStatus('ready');
     });
     client.on('close', () => {
-      if (this.closed || this.status === 'full') return;
-      this.setStatus('reconnecting');
+      if (this.closed || this.status === 'full' || this.status === 'failed') return;
+      this.lostAt ??= this.clock.now();
       if (this.retryTimer !== null) return;
-      const delay = policy.nextDelay({ attempt: this.attempt++ });
-      if (delay === null) return;
-      this.retryTimer = setTimeout(() => {
+      const delay = policy.nextDelay({ attempt: this.attempt++, elapsedMs: this.clock.now() - this.lostAt });
+      if (delay === null) {
+        // The policy gave up: the person is told, and Try again starts over.
+        this.setStatus('failed');
+        client.end(true);
+        return;
+      }
+      this.setStatus('reconnecting');
+      this.retryTimer = this.clock.setTimeout(() => {
         this.retryTimer = null;
         if (!this.closed) client.reconnect();
       }, delay);
     });
     client.on('error', (e) => this.opts.log.debug('mqtt error', { error: e.message }));
     client.on('message', (topic, payload) => void this.onMessage(topic, payload));
+  }
+
+  /** Takes our place in the room: subscribes now (if connected) and after every reconnect. */
+  enter(): void {
+    if (this.closed || this.entered) return;
+    this.entered = true;
+    if (this.client?.connected) void this.subscribe(this.client);
   }
 
   private async subscribe(client: MqttClient): Promise<void> {
@@ -143,7 +167,6 @@ export class MqttSignaling extends Emitter<SignalingEvents> implements Signaling
   }
 
   private drop(reason: string): void {
-    this.dropped.set(reason, (this.dropped.get(reason) ?? 0) + 1);
     this.opts.log.warn('signaling message dropped', { reason });
   }
 
@@ -164,8 +187,8 @@ export class MqttSignaling extends Emitter<SignalingEvents> implements Signaling
 
   /** Reconnects now if the socket is down (page became visible, network came back). */
   checkNow(): void {
-    if (this.closed || !this.client || this.client.connected || this.status === 'full') return;
-    if (this.retryTimer !== null) clearTimeout(this.retryTimer);
+    if (this.closed || !this.client || this.client.connected || this.status === 'full' || this.status === 'failed') return;
+    if (this.retryTimer !== null) this.clock.clearTimeout(this.retryTimer);
     this.retryTimer = null;
     this.client.reconnect();
   }
@@ -177,7 +200,7 @@ export class MqttSignaling extends Emitter<SignalingEvents> implements Signaling
       return;
     }
     this.closed = true;
-    if (this.retryTimer !== null) clearTimeout(this.retryTimer);
+    if (this.retryTimer !== null) this.clock.clearTimeout(this.retryTimer);
     this.removeAllListeners();
     await this.client?.endAsync(force).catch(() => undefined);
   }

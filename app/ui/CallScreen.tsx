@@ -14,7 +14,7 @@ export function CallScreen(props: { onLeave: () => void }) {
   const remoteCameraOff = () => inCall() && call.remoteMedia()?.videoOff === true;
   const selfStream = () => call.controls()?.selfStream() ?? call.localStream();
   return (
-    <main class="screen call" data-testid="call-screen" data-state={call.state()} data-negotiations={call.negotiations()} data-signaling={call.signalingStatus()}>
+    <main class="screen call" data-testid="call-screen" data-state={call.state()} data-negotiations={call.negotiations()} data-signaling={call.signaling()}>
       <Switch>
         <Match when={call.state() === 'full'}>
           <section class="notice">
@@ -60,7 +60,7 @@ export function CallScreen(props: { onLeave: () => void }) {
           <Show when={call.state() === 'reconnecting'}>
             <p class="status" aria-live="polite">Reconnecting…</p>
           </Show>
-          <Show when={call.serverHint()}>
+          <Show when={call.signaling() === 'reconnecting'}>
             <p class="hint" aria-live="polite">Reconnecting to server…</p>
           </Show>
           <Show when={audioBlocked()}>

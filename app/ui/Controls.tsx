@@ -2,6 +2,10 @@ import { Show } from 'solid-js';
 import { Icon } from './icons';
 import { useCall } from './store';
 
+function pictureInPicture(video: HTMLVideoElement | undefined): void {
+  if (video && document.pictureInPictureEnabled && !document.pictureInPictureElement) void video.requestPictureInPicture().catch(() => undefined);
+}
+
 /** The bottom bar: large touch targets, each a <button> with an accessible name. */
 export function Controls(props: { onLeave: () => void; remoteVideo: () => HTMLVideoElement | undefined }) {
   const call = useCall();
@@ -29,7 +33,7 @@ export function Controls(props: { onLeave: () => void; remoteVideo: () => HTMLVi
               </button>
             </Show>
             <Show when={inCall() && document.pictureInPictureEnabled}>
-              <button type="button" aria-label="Picture in picture" onClick={() => call.pictureInPicture(props.remoteVideo() ?? null)}>
+              <button type="button" aria-label="Picture in picture" onClick={() => pictureInPicture(props.remoteVideo())}>
                 <Icon name="pip" />
               </button>
             </Show>

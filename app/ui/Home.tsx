@@ -1,7 +1,7 @@
 import { Show } from 'solid-js';
 import { newSecret } from '../../protocol/index';
 import { online } from './app-state';
-import { markAutojoin } from './autojoin';
+import { markAutojoin } from '../call/rejoin';
 import { canInstall, install, showIosHint } from './install';
 import { RelayToggle } from './RelayToggle';
 import { navigate } from './router';

@@ -6,7 +6,7 @@ import { useCall } from './store';
 export function QualityPanel() {
   const call = useCall();
   const [open, setOpen] = createSignal(false);
-  const q = () => call.quality.current();
+  const q = () => call.quality();
   return (
     <div class="quality">
       <button type="button" class="quality-button" aria-label="Call quality and verification" aria-expanded={open()} onClick={() => setOpen(!open())}>
@@ -25,7 +25,7 @@ export function QualityPanel() {
             <dd>{q() ? `${q()!.outKbps} kbit/s` : '…'}</dd>
           </dl>
           <p class="code" data-testid="verification-code" aria-label="Verification code">
-            {call.quality.code()?.join(' ') ?? '…'}
+            {call.code()?.join(' ') ?? '…'}
           </p>
           <p class="fine">Read these symbols to each other out loud. If they match, nobody is listening in.</p>
         </section>

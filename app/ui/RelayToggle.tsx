@@ -1,5 +1,5 @@
 import { createSignal } from 'solid-js';
-import { relayOnly, setRelayOnly } from './ice';
+import { relayOnly, setRelayOnly } from '../lib/settings';
 
 /**
  * Privacy setting: send everything through the relay server, so the other

@@ -3,6 +3,7 @@
  * core: are we online, is a call in progress (no update prompt during one).
  */
 import { createSignal } from 'solid-js';
+import { defaultProbePolicy, type ProbePolicy } from '../signaling/reconnect';
 
 const [inCall, setInCall] = createSignal(false);
 export { inCall, setInCall };
@@ -12,6 +13,10 @@ export { online };
 
 let probing: Promise<void> | null = null;
 let retry: ReturnType<typeof setTimeout> | null = null;
+const probePolicy: ProbePolicy = defaultProbePolicy;
+let offlineSince: number | null = null;
+let attempt = 0;
+
 
 /**
  * navigator.onLine can read true after an offline reload served by the
@@ -28,7 +33,15 @@ export function checkOnline(): Promise<void> {
       probing = null;
       if (retry !== null) clearTimeout(retry);
       // While offline, look again now and then: the 'online' event isn't reliable on every platform.
-      retry = online() ? null : setTimeout(() => void checkOnline(), 3000);
+      if (online()) {
+        offlineSince = null;
+        attempt = 0;
+        retry = null;
+      } else {
+        offlineSince ??= Date.now();
+        const delay = probePolicy.nextDelay({ attempt: attempt++, elapsedMs: Date.now() - offlineSince });
+        retry = delay === null ? null : setTimeout(() => void checkOnline(), delay);
+      }
     }
   })();
   return probing;
@@ -42,21 +55,4 @@ export function watchConnectivity(): void {
   addEventListener('online', () => void checkOnline());
   if (!navigator.onLine) setOnline(false);
   void checkOnline();
-}
-
-/** Resolves the next time the server answers (at once if it does now). */
-export async function onceOnline(): Promise<void> {
-  for (;;) {
-    await checkOnline();
-    if (online()) return;
-    await new Promise<void>((resolve) => {
-      const done = () => {
-        removeEventListener('online', done);
-        clearTimeout(t);
-        resolve();
-      };
-      const t = setTimeout(done, 3000);
-      addEventListener('online', done);
-    });
-  }
 }

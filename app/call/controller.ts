@@ -1,0 +1,388 @@
+/**
+ * One call, from opening the link to hang-up. Owns media, signaling, the
+ * session, TURN config, relay choice, the tab's peer token and the page's
+ * network/visibility events; every browser API arrives through an injected
+ * port (CallPorts), so whole calls run under vitest. Its observable state is
+ * one snapshot (CallView), changed by one setter that logs `old -> new`; the
+ * Solid store only mirrors it (livekit's Room, mediasoup-client's Transport).
+ *
+ * Opening a link prepares what the tap doesn't need: camera preview, key
+ * derivation, the broker connection. Join takes the place in the room.
+ */
+import { clientIdFor, deriveKey, deriveRoomId, isSecret, type MediaState, type RoomId } from '../../protocol/index';
+import type { MediaControlsState } from '../media/controls';
+import type { ClientConfig } from '../signaling/config';
+import type { IceProvider } from '../signaling/ice';
+import { Emitter } from '../lib/emitter';
+import { CallError, isCallError, type CallErrorReason } from './errors';
+import { initialContext, transition, type CallState } from './machine';
+import type { CallPorts, MediaControlsPort, SignalingConnection, SignalingStatus } from './ports';
+import { QualityMonitor } from './quality';
+import { markJoined, recentlyJoined, tabPeer, takeAutojoin, touchJoined } from './rejoin';
+import { CallSession } from './session';
+import type { Quality } from './stats';
+
+export type { CallPorts, MediaControlsPort } from './ports';
+
+export type Phase = 'loading' | 'prejoin' | 'call';
+
+export interface CallView {
+  phase: Phase;
+  /** The call screen's state; before the session reports, we are connecting to the server. */
+  state: CallState;
+  error: CallErrorReason | null;
+  /** The other person hung up or vanished and we wait again. */
+  remoteLeft: boolean;
+  /** No network: the pre-join screen says so and Join waits for it. */
+  offline: boolean;
+  signaling: SignalingStatus;
+  /** Before joining: someone is already in the call, waiting (the pre-join screen says so). */
+  peerPresent: boolean;
+  /** Join was tapped and the answer is being made: the call screen follows in a moment. */
+  joining: boolean;
+  /** Offers and answers sent so far (tests read it: a track switch must not add any). */
+  negotiations: number;
+  localStream: MediaStream | null;
+  remoteStream: MediaStream | null;
+  remoteMedia: MediaState | null;
+  media: MediaControlsState | null;
+  quality: Quality | null;
+  code: string[] | null;
+}
+
+export type CallEvents = {
+  change: (view: CallView) => void;
+};
+
+
+/** A joiner's call screen waits at most this long for its answer to be sent (see join()). */
+const SHOW_AFTER_ANSWER_MS = 150;
+const HANGUP_BYE_MS = 1_500;
+const HANGUP_CLOSE_MS = 1_000;
+
+export class Call extends Emitter<CallEvents> {
+  readonly link: string;
+  private v: CallView = {
+    phase: 'loading',
+    state: 'connecting',
+    error: null,
+    remoteLeft: false,
+    offline: false,
+    signaling: 'connecting',
+    peerPresent: false,
+    joining: false,
+    negotiations: 0,
+    localStream: null,
+    remoteStream: null,
+    remoteMedia: null,
+    media: null,
+    quality: null,
+    code: null,
+  };
+  private closed = false;
+  private session: CallSession | null = null;
+  private signaling: SignalingConnection | null = null;
+  private controls: MediaControlsPort | null = null;
+  private ice: IceProvider | null = null;
+  private quality: QualityMonitor | null = null;
+  private pc: RTCPeerConnection | null = null;
+  private room: RoomId | null = null;
+  private joinRequested = false;
+  private hangingUp: Promise<void> | null = null;
+  /** Batched changes are emitted once, at the end of the outermost batch. */
+  private batchDepth = 0;
+  private pendingEmit = false;
+  private readonly unsubscribe: Array<() => void> = [];
+
+  constructor(
+    private readonly secret: string,
+    origin: string,
+    private readonly ports: CallPorts,
+  ) {
+    super();
+    this.link = `${origin}/call#${secret}`;
+    const env = ports.environment;
+    this.unsubscribe.push(
+      env.on('pagehide', () => {
+        if (this.room) touchJoined(this.room, ports.clock.now(), ports.storage);
+      }),
+      env.on('visible', () => {
+        void ports.wakeLock.reacquire();
+        this.recheck(false);
+      }),
+      // `online`/a new connection type: the path may be new, restart ICE at once.
+      // `offline`: nothing to restart over; check what is still alive.
+      env.on('online', () => this.recheck(true)),
+      env.on('network-type', () => this.recheck(true)),
+      env.on('offline', () => this.recheck(false)),
+    );
+  }
+
+  get view(): CallView {
+    return this.v;
+  }
+
+  get media(): MediaControlsPort | null {
+    return this.controls;
+  }
+
+  /** The one setter: returns early when nothing changed, logs phase/state transitions, then emits. */
+  private update(patch: Partial<CallView>): void {
+    if (this.closed) return;
+    const keys = Object.keys(patch) as Array<keyof CallView>;
+    if (keys.every((k) => this.v[k] === patch[k])) return;
+    const old = this.v;
+    this.v = { ...old, ...patch };
+    if (old.phase !== this.v.phase) this.ports.log.debug(`phase ${old.phase} -> ${this.v.phase}`);
+    if (old.state !== this.v.state) this.ports.log.debug(`view ${old.state} -> ${this.v.state}`, { error: this.v.error });
+    if (this.batchDepth > 0) this.pendingEmit = true;
+    else this.emit('change', this.v);
+  }
+
+  /** Runs `fn` and emits one change for everything it did (a joiner must not render the waiting panel it passes through). */
+  private batch(fn: () => void): void {
+    this.batchDepth++;
+    try {
+      fn();
+    } finally {
+      if (--this.batchDepth === 0 && this.pendingEmit) {
+        this.pendingEmit = false;
+        if (!this.closed) this.emit('change', this.v);
+      }
+    }
+  }
+
+  /** Every failure goes through the state machine: the session's, or before there is one, a fresh context. */
+  private fail(e: unknown): void {
+    if (this.closed) return;
+    const err = isCallError(e) ? e : CallError.mediaFailed(e);
+    this.ports.log.warn('call failed', { reason: err.reason });
+    if (this.session) {
+      this.session.fail(err.reason);
+    } else {
+      const { context } = transition(initialContext(), { type: 'error', reason: err.reason }, this.ports.clock.now());
+      this.update({ state: context.state, error: context.error });
+    }
+    this.update({ phase: 'call' });
+  }
+
+  /** Opens the link: camera preview, keys, config and the broker connection, in parallel where they can be. */
+  async open(): Promise<void> {
+    try {
+      await this.prepare();
+    } catch (e) {
+      this.fail(e);
+    }
+  }
+
+  private async prepare(): Promise<void> {
+    const p = this.ports;
+    if (!isSecret(this.secret)) throw CallError.invalidLink();
+    // Before anything else: on an insecure page Web Crypto is missing too.
+    p.checkSupport();
+    const secret = this.secret;
+    const signalingP = p.loadSignaling();
+    const mediaP = p.openMedia();
+    const configP = p.fetchConfig();
+    // Awaited below; until then a refusal must not surface as an unhandled rejection.
+    for (const x of [signalingP, mediaP, configP]) x.catch(() => undefined);
+    const [room, key] = await Promise.all([deriveRoomId(secret), deriveKey(secret)]);
+    this.room = room;
+    // A reload, or the link reopened, within a minute of being in this call: straight back in.
+    const autojoin = takeAutojoin(secret, p.storage) || recentlyJoined(room, p.clock.now(), p.storage);
+    let config: ClientConfig;
+    try {
+      config = await configP;
+    } catch {
+      // Offline (the shell came from the service worker): show the preview and wait for the network.
+      this.update({ offline: true });
+      this.showLocal(await mediaP);
+      if (!autojoin) this.update({ phase: 'prejoin' });
+      await p.onceOnline();
+      config = await p.fetchConfig().catch((e: unknown) => {
+        throw CallError.signalingUnreachable(e);
+      });
+      this.update({ offline: false });
+    }
+    const createSignaling = await signalingP;
+    const { peerId, token } = await tabPeer(room, p.storage);
+    if (this.closed) return;
+    const sig = createSignaling({ brokerUrl: config.brokerUrl, room, peerId, token, key, log: p.log });
+    this.signaling = sig;
+    const ice = p.createIceProvider(clientIdFor(room, peerId), config.iceServers, (servers) => {
+      const live = this.pc;
+      if (live && live.connectionState !== 'closed') live.setConfiguration({ ...live.getConfiguration(), iceServers: servers });
+    });
+    this.ice = ice;
+    // Errors of the media request surface after signaling is wired, so a
+    // full room still says "full" even without a camera.
+    let stream: MediaStream;
+    try {
+      stream = await mediaP;
+    } catch (e) {
+      void sig.close();
+      throw e;
+    }
+    if (this.closed) {
+      for (const t of stream.getTracks()) t.stop();
+      return;
+    }
+    this.showLocal(stream);
+    const s = new CallSession({
+      signaling: sig,
+      localStream: stream,
+      createPeerConnection: () => p.createPeerConnection({ iceServers: ice.current(), iceTransportPolicy: p.relayOnly() ? 'relay' : 'all' }),
+      createMediaStream: p.createMediaStream,
+      clock: p.clock,
+      log: p.log,
+      timings: p.timings,
+    });
+    this.session = s;
+    s.on('state', (ctx) => {
+      this.update({ state: ctx.state === 'idle' ? 'waiting' : ctx.state, remoteLeft: ctx.remoteLeft, error: ctx.error });
+      if (ctx.state === 'full' || ctx.state === 'error') this.update({ phase: 'call' });
+      markJoined(room, ctx.state, p.clock.now(), p.storage);
+    });
+    s.on('remote-stream', (remoteStream) => this.update({ remoteStream }));
+    s.on('remote-media', (remoteMedia) => this.update({ remoteMedia }));
+    s.on('negotiations', (negotiations) => this.update({ negotiations }));
+    s.on('peer-present', (peerPresent) => this.update({ peerPresent }));
+    s.on('peer-connection', (pc) => {
+      this.pc = pc;
+      if (!pc) this.update({ quality: null });
+    });
+    this.controls?.attach({
+      replaceVideoTrack: (track) => s.replaceVideoTrack(track),
+      setMediaState: (state) => s.setMediaState(state),
+      videoIsSending: async () => (this.pc?.connectionState === 'connected' ? p.videoIsSending(this.pc) : true),
+    });
+    const q = new QualityMonitor(p.clock, () => this.pc, () => this.v.state === 'connected');
+    this.quality = q;
+    q.on('quality', (quality) => this.update({ quality }));
+    q.on('code', (code) => this.update({ code }));
+    sig.on('status', (status) => this.onSignalingStatus(status));
+    await sig.connect();
+    if (this.closed) return;
+    // Until a place can be taken without a tap (issue: opening a link must not take it), enter at once.
+    sig.enter();
+    if (autojoin) this.joinRequested = true;
+    this.update({ phase: autojoin ? 'call' : 'prejoin' });
+    this.startSession();
+  }
+
+  private showLocal(stream: MediaStream): void {
+    if (this.v.localStream === stream) return;
+    const controls = this.ports.createMediaControls(stream);
+    this.controls = controls;
+    this.update({ localStream: stream, media: controls.state });
+    this.unsubscribe.push(
+      controls.on('change', (media) => this.update({ media })),
+      controls.on('error', (reason) => this.ports.log.warn('control failed', { reason })),
+    );
+  }
+
+  private onSignalingStatus(status: SignalingStatus): void {
+    this.update({ signaling: status });
+    // TURN credentials are issued only once the broker admitted us; fetch them before the first connection.
+    if (status === 'connected') void this.ice?.refresh().finally(() => this.startSession());
+    // The reconnect policy gave up. A call whose media still flows goes on (only its next ICE restart needs signaling).
+    if (status === 'failed' && this.v.state !== 'connected') this.fail(CallError.signalingUnreachable());
+  }
+
+  private startSession(): void {
+    const s = this.session;
+    if (!s || !this.joinRequested || this.signaling?.status !== 'connected' || this.closed) return;
+    this.batch(() => s.start());
+    const show = () => {
+      this.update({ phase: 'call', joining: false });
+      void this.ports.wakeLock.acquire();
+      this.ports.osCallControls.set({
+        hangup: () => void this.hangup(),
+        toggleMicrophone: () => this.controls?.toggleMute(),
+        toggleCamera: () => void this.controls?.toggleCamera(),
+      });
+    };
+    if (s.context.state !== 'connecting' || this.v.phase === 'call') {
+      show();
+      return;
+    }
+    // A joiner: its answer is being made right now. Mounting the call screen
+    // (videos, controls, panels) first would hold the main thread while the
+    // browser hands the answer back, so it renders as soon as the answer is on
+    // its way (150 ms at most; the Join button says "Joining…" meanwhile).
+    this.update({ joining: true });
+    let shown = false;
+    const once = () => {
+      if (shown) return;
+      shown = true;
+      off();
+      this.ports.clock.clearTimeout(fallback);
+      show();
+    };
+    const off = s.on('negotiations', once);
+    const fallback = this.ports.clock.setTimeout(once, SHOW_AFTER_ANSWER_MS);
+  }
+
+  /** Something may have died while we weren't looking: check signaling and media at once. */
+  private recheck(networkChanged: boolean): void {
+    if (this.closed) return;
+    this.signaling?.checkNow();
+    const pcState = this.pc?.connectionState;
+    if (networkChanged || pcState === 'disconnected' || pcState === 'failed') this.session?.networkChanged();
+    void this.controls?.reacquireCamera();
+  }
+
+  /** The person tapped Join (the link's pre-join screen). */
+  join(): void {
+    if (this.closed) return;
+    this.joinRequested = true;
+    this.startSession();
+    // Not connected to the broker yet: show the call screen ("Connecting…") until it is.
+    if (this.v.phase === 'prejoin' && !this.v.joining) this.update({ phase: 'call' });
+  }
+
+  /** Best effort: tell the other side and clear our retained presence, but never let a dead network hold the person in the call (the Will covers the rest). */
+  hangup(): Promise<void> {
+    this.hangingUp ??= (async () => {
+      this.controls?.stop();
+      void this.ports.wakeLock.release();
+      await this.withTimeout(this.session?.hangup(), HANGUP_BYE_MS);
+      await this.withTimeout(this.signaling?.close(), HANGUP_CLOSE_MS);
+    })();
+    return this.hangingUp;
+  }
+
+  /** Leaves the page: everything this call opened is closed. Idempotent. */
+  close(): void {
+    if (this.closed) return;
+    for (const u of this.unsubscribe.splice(0)) u();
+    this.quality?.close();
+    this.ice?.stop();
+    // The OS must not offer "hang up" for a call that is over.
+    this.ports.osCallControls.set(null);
+    this.controls?.stop();
+    void this.ports.wakeLock.release();
+    // A hang-up in progress finishes first, so its bye isn't cut off.
+    const session = this.session;
+    const signaling = this.signaling;
+    void (this.hangingUp ?? Promise.resolve()).finally(() => {
+      session?.close();
+      void signaling?.close(true);
+    });
+    this.closed = true;
+    this.removeAllListeners();
+  }
+
+  private withTimeout(p: Promise<unknown> | undefined, ms: number): Promise<void> {
+    const clock = this.ports.clock;
+    return new Promise((resolve) => {
+      const t = clock.setTimeout(resolve, ms);
+      void Promise.resolve(p)
+        .catch(() => undefined)
+        .finally(() => {
+          clock.clearTimeout(t);
+          resolve();
+        });
+    });
+  }
+}
