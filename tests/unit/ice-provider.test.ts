@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { createIceProvider } from '../../app/ui/ice';
+import { createIceProvider } from '../../app/signaling/ice';
 
 /** A fetch that answers from a queue of responses, recording each request. */
 function fakeFetch(responses: Array<Response | Error>) {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { addressedToMe, CandidateParking, relation, type RemoteInstance } from '../../app/call/instances';
+import { arrival, addressedToMe, CandidateParking, relation, type RemoteInstance } from '../../app/call/instances';
 import type { PeerId } from '../../protocol/index';
 
 const A = 'AAAAAAAAAAAA' as PeerId;
@@ -32,5 +32,19 @@ describe('staleness and addressing', () => {
     p.park({ from: A, session: 's8', gen: 1 }, cand(8)); // a third instance: dropped
     expect(p.take(bound).map((c) => c.candidate)).toEqual([cand(0), cand(1), cand(2)].map((c) => c.candidate));
     expect(p.take({ peer: A, session: 's9', gen: 1 })).toEqual([]); // forgotten after a take
+  });
+});
+
+describe('arrival: what a (new) remote connection makes us do', () => {
+  const base = { used: false, offer: false, firstOfferOurs: false, polite: false, connection: true };
+  it('glare at the start: the polite side answers on a fresh connection instead of rolling back', () => {
+    expect(arrival({ ...base, offer: true, firstOfferOurs: true, polite: true })).toBe('answer-on-fresh');
+    expect(arrival({ ...base, offer: true, firstOfferOurs: true, polite: false })).toBe('apply-offer');
+  });
+  it('a peer that reloaded: wait for its offer on a used connection; otherwise build or reuse', () => {
+    expect(arrival({ ...base, used: true })).toBe('await-their-offer');
+    expect(arrival({ ...base, used: true, offer: true })).toBe('new-connection');
+    expect(arrival({ ...base, connection: false })).toBe('new-connection');
+    expect(arrival(base)).toBe('flush-candidates');
   });
 });

@@ -1,0 +1,204 @@
+/**
+ * Whole calls through the controller: two (or three) `Call`s, fake
+ * RTCPeerConnections, and the real server in-process with real mqtt.js
+ * clients. The controllers' timers run on a fake clock. Each test asserts the
+ * states both sides pass through and the messages they send, which is what
+ * the binding rules (session.ts: arrive, onPresence, onDescription) decide.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { newSecret } from '../../protocol/index';
+import { cleanup, startTestServer, type TestServer } from '../helpers/broker';
+import { FakeClock, kinds, MemoryStorage, party, state, until, type Party, type PartyOptions } from '../helpers/call-harness';
+import { FakeNet, type FakePeerConnection } from '../helpers/fake-webrtc';
+
+let server: TestServer;
+let net: FakeNet;
+let clock: FakeClock;
+let secret: string;
+const parties: Party[] = [];
+
+beforeEach(async () => {
+  server = await startTestServer();
+  net = new FakeNet();
+  clock = new FakeClock();
+  secret = newSecret();
+});
+
+afterEach(async () => {
+  for (const p of parties.splice(0)) p.call.close();
+  await cleanup();
+});
+
+function open(name: string, extra: Partial<PartyOptions> = {}): Party {
+  const p = party({ name, secret, origin: server.url, brokerUrl: server.mqttUrl, net, clock, ...extra });
+  parties.push(p);
+  void p.call.open();
+  return p;
+}
+
+const pcOf = (p: Party) => [...net.pcs].find((pc) => (p.call as unknown as { pc: unknown }).pc === pc) as FakePeerConnection | undefined;
+
+/** Alice taps Start (her page joins at once); Bob opens the link and taps Join. */
+async function connectedPair(): Promise<[Party, Party]> {
+  const alice = open('alice', { autojoin: true });
+  await state(alice, 'waiting');
+  await until(alice, () => alice.sent.some((m) => m.type === 'presence' && m.offer?.sdp.includes('a=candidate')), 'a retained offer with candidates');
+  const bob = open('bob');
+  // The pre-join screen tells Bob that Alice is already there (her retained presence arrived).
+  await until(bob, (v) => v.phase === 'prejoin' && v.peerPresent, 'the pre-join screen, Alice waiting');
+  bob.call.join();
+  await Promise.all([state(alice, 'connected'), state(bob, 'connected')]);
+  return [alice, bob];
+}
+
+describe('a call through the controller', () => {
+  it('an ordinary call: waiting, then connecting, then connected on both sides', async () => {
+    const [alice, bob] = await connectedPair();
+    expect(alice.states).toEqual(['connecting', 'waiting', 'connecting', 'connected']);
+    // The joiner's start() runs in one batch: it never shows `waiting` (no waiting panel on the way in).
+    expect(bob.states).toEqual(['connecting', 'connected']);
+    // Alice published her offer retained (again once candidates were in it), then answered nothing: Bob answered her offer.
+    expect(kinds(alice).slice(0, 2)).toEqual(['presence+offer', 'presence+offer']);
+    // Bob announced himself (presence without an offer) and answered her offer.
+    expect(kinds(bob).slice(0, 2).sort()).toEqual(['answer', 'presence']);
+    expect(kinds(alice)).not.toContain('answer');
+    expect(alice.call.view.phase).toBe('call');
+    expect(bob.call.view.remoteStream).not.toBeNull();
+    expect(bob.call.view.negotiations).toBe(1);
+    // The verification code appears once both descriptions are known, the same on both sides.
+    await clock.advance(1_000);
+    await until(alice, (v) => v.code !== null, 'a verification code');
+    await until(bob, (v) => v.code !== null, 'a verification code');
+    expect(alice.call.view.code).toEqual(bob.call.view.code);
+  });
+
+  it('both tap Join at once: one connection each, both connected', async () => {
+    const alice = open('alice');
+    const bob = open('bob');
+    await Promise.all([until(alice, (v) => v.phase === 'prejoin', 'prejoin'), until(bob, (v) => v.phase === 'prejoin', 'prejoin')]);
+    alice.call.join();
+    bob.call.join();
+    await Promise.all([state(alice, 'connected'), state(bob, 'connected')]);
+    // Exactly one of them answered the other's offer on the live connection.
+    const answers = [...kinds(alice), ...kinds(bob)].filter((k) => k === 'answer');
+    expect(answers.length).toBeGreaterThanOrEqual(1);
+    expect(pcOf(alice)?.connectionState).toBe('connected');
+    expect(pcOf(bob)?.connectionState).toBe('connected');
+  });
+
+  it('a reload on either side comes straight back into the call (no pre-join screen)', async () => {
+    const [alice, bob] = await connectedPair();
+    // Bob reloads: the page goes away without hanging up; the same tab storage opens the link again.
+    bob.env.fire('pagehide');
+    bob.call.close();
+    const bob2 = open('bob2', { storage: bob.storage });
+    await Promise.all([state(bob2, 'connected'), state(alice, 'connected')]);
+    expect(bob2.states).not.toContain('error');
+    expect(bob2.call.view.phase).toBe('call');
+    // The reloaded side always offers (directly, or retained if Alice's presence hadn't arrived yet); Alice answers on a fresh connection.
+    expect(kinds(bob2).some((k) => k === 'offer' || k === 'presence+offer')).toBe(true);
+    expect(kinds(alice)).toContain('answer');
+    await until(alice, () => pcOf(alice)?.connectionState === 'connected', 'a connected pc');
+
+    // Now Alice reloads.
+    alice.call.close();
+    const alice2 = open('alice2', { storage: alice.storage });
+    await Promise.all([state(alice2, 'connected'), until(bob2, () => pcOf(bob2)?.connectionState === 'connected' && bob2.call.view.state === 'connected', 'connected again')]);
+    expect(alice2.call.view.phase).toBe('call');
+  });
+
+  it('a takeover by the same peer id (the tab duplicated) replaces the old page, never a third person', async () => {
+    const [alice, bob] = await connectedPair();
+    const copy = new MemoryStorage();
+    const before = alice.states.length;
+    for (const [k, v] of bob.storage.map) copy.setItem(k, v);
+    const bobTab2 = open('bob-tab2', { storage: copy });
+    await Promise.all([state(bobTab2, 'connected'), until(alice, (v) => alice.states.length > before && v.state === 'connected', 'connected to the new tab')]);
+    expect(bobTab2.states).not.toContain('full');
+    // Alice passed through `connecting` once (a fresh connection to the new page), never `waiting` or an error.
+    expect(alice.states.slice(before)).toEqual(['connecting', 'connected']);
+    // The old tab lost its place to the new one (MQTT client-id takeover) and knows it.
+    await until(bob, (v) => v.signaling === 'reconnecting', 'the old tab disconnected');
+  });
+
+  it('a broker restart: signaling reconnects within the policy cap and the call never leaves connected', async () => {
+    const [alice, bob] = await connectedPair();
+    const port = server.port;
+    const before = alice.states.length;
+    await server.close();
+    await Promise.all([until(alice, (v) => v.signaling === 'reconnecting', 'reconnecting'), until(bob, (v) => v.signaling === 'reconnecting', 'reconnecting')]);
+    server = await startTestServer({ port });
+    // However many attempts failed meanwhile, the next one is at most 1.8 s away.
+    for (let i = 0; i < 10 && (alice.call.view.signaling !== 'connected' || bob.call.view.signaling !== 'connected'); i++) {
+      await clock.advance(1_800);
+      await Promise.race([Promise.all([until(alice, (v) => v.signaling === 'connected', 'back', 1_000), until(bob, (v) => v.signaling === 'connected', 'back', 1_000)]), new Promise((r) => setTimeout(r, 1_000))]).catch(() => undefined);
+    }
+    expect(alice.call.view.signaling).toBe('connected');
+    expect(bob.call.view.signaling).toBe('connected');
+    expect(alice.states.slice(before)).toEqual([]);
+    expect(bob.call.view.state).toBe('connected');
+    // Each said again who it is (the restarted broker lost the retained presence).
+    expect(kinds(alice).at(-2) === 'presence' || kinds(alice).at(-1) === 'presence' || kinds(alice).includes('media')).toBe(true);
+  });
+
+  it('a late candidate: the offer went out without candidates and they trickle in after the answer', async () => {
+    net.holdCandidates = true;
+    const alice = open('alice', { autojoin: true });
+    await state(alice, 'waiting');
+    const bob = open('bob');
+    await until(bob, (v) => v.phase === 'prejoin', 'prejoin');
+    bob.call.join();
+    await state(bob, 'connecting');
+    await until(alice, (v) => v.state === 'connecting', 'connecting');
+    // Nobody has a candidate of the other: ICE can't succeed yet.
+    expect(pcOf(alice)?.connectionState).not.toBe('connected');
+    net.releaseCandidates();
+    await Promise.all([state(alice, 'connected'), state(bob, 'connected')]);
+    expect(alice.sent.filter((m) => m.type === 'candidate').length).toBeGreaterThan(0);
+  });
+
+  it('a stale answer from a replaced connection is dropped; the new negotiation connects', async () => {
+    const alice = open('alice', { autojoin: true });
+    await state(alice, 'waiting');
+    const bob = open('bob', { clock: new FakeClock() }); // only Alice's time moves
+    await until(bob, (v) => v.phase === 'prejoin' && v.peerPresent, 'prejoin, Alice waiting');
+    // Bob's first answer is held on the way (a slow network)...
+    const release = bob.holdSends((m) => m.type === 'description' && m.description.type === 'answer' && m.to.gen === 1);
+    bob.call.join();
+    await state(alice, 'connecting');
+    // ...until Alice's connect timeout rebuilds her connection (generation 2) halfway.
+    const firstPc = pcOf(alice)!;
+    await clock.advance(10_000);
+    await until(alice, () => pcOf(alice) !== firstPc && pcOf(alice) !== undefined, 'a rebuilt connection');
+    const rebuilt = pcOf(alice)!;
+    await release();
+    await Promise.all([state(alice, 'connected'), state(bob, 'connected')]);
+    // The held answer named generation 1: it never reached the rebuilt connection.
+    const stale = bob.sent.find((m) => m.type === 'description' && m.description.type === 'answer' && m.to.gen === 1);
+    expect(stale).toBeDefined();
+    expect(rebuilt.appliedRemote).not.toContain(stale!.type === 'description' ? stale!.description.sdp : '');
+  });
+
+  it('hang-up, then a new joiner: the one left waits again, then connects to the newcomer', async () => {
+    const [alice, bob] = await connectedPair();
+    await bob.call.hangup();
+    expect(bob.call.view.state).toBe('ended');
+    expect(kinds(bob).at(-1)).toBe('bye');
+    await until(alice, (v) => v.state === 'waiting' && v.remoteLeft, 'waiting, the other person left');
+    expect(alice.call.view.remoteStream).toBeNull();
+    const carol = open('carol');
+    await until(carol, (v) => v.phase === 'prejoin', 'prejoin');
+    carol.call.join();
+    await Promise.all([state(carol, 'connected'), state(alice, 'connected')]);
+    expect(alice.states.slice(-3)).toEqual(['waiting', 'connecting', 'connected']);
+  });
+
+  it('a third person sees a full room and takes nothing from the call', async () => {
+    const [alice, bob] = await connectedPair();
+    const mallory = open('mallory');
+    await state(mallory, 'full');
+    expect(mallory.call.view.phase).toBe('call');
+    expect(alice.call.view.state).toBe('connected');
+    expect(bob.call.view.state).toBe('connected');
+  });
+});

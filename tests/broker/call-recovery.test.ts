@@ -1,0 +1,201 @@
+/**
+ * What the controller does when things go wrong, with the real server
+ * in-process, real mqtt.js and fake WebRTC: bad links, refused cameras,
+ * offline starts, cut networks, a server that stays away, and leaving.
+ */
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { newSecret } from '../../protocol/index';
+import { CallError } from '../../app/call/errors';
+import { fetchClientConfig, waitForServer } from '../../app/signaling/config';
+import { createReconnectPolicy } from '../../app/signaling/reconnect';
+import { cleanup, startTestServer, type TestServer } from '../helpers/broker';
+import { FakeClock, kinds, party, state, until, type Party, type PartyOptions } from '../helpers/call-harness';
+import { FakeNet, type FakePeerConnection } from '../helpers/fake-webrtc';
+
+let server: TestServer;
+let net: FakeNet;
+let clock: FakeClock;
+let secret: string;
+const parties: Party[] = [];
+
+beforeEach(async () => {
+  server = await startTestServer();
+  net = new FakeNet();
+  clock = new FakeClock();
+  secret = newSecret();
+});
+
+afterEach(async () => {
+  for (const p of parties.splice(0)) p.call.close();
+  await cleanup();
+});
+
+function open(name: string, extra: Partial<PartyOptions> = {}): Party {
+  const p = party({ name, secret, origin: server.url, brokerUrl: server.mqttUrl, net, clock, ...extra });
+  parties.push(p);
+  void p.call.open();
+  return p;
+}
+
+const pcOf = (p: Party) => (p.call as unknown as { pc: FakePeerConnection | null }).pc;
+
+async function connectedPair(bobExtra: Partial<PartyOptions> = {}): Promise<[Party, Party]> {
+  const alice = open('alice', { autojoin: true });
+  await state(alice, 'waiting');
+  const bob = open('bob', bobExtra);
+  await until(bob, (v) => v.phase === 'prejoin' && v.peerPresent, 'prejoin with Alice waiting');
+  bob.call.join();
+  await Promise.all([state(alice, 'connected'), state(bob, 'connected')]);
+  return [alice, bob];
+}
+
+describe('failures a person can meet', () => {
+  it('a damaged link says so, through the state machine, without touching the server', async () => {
+    const p = open('x', { secret: 'not-a-secret' });
+    await state(p, 'error');
+    expect(p.call.view).toMatchObject({ error: 'invalid-link', phase: 'call' });
+    expect(p.signaling()).toBeNull();
+  });
+
+  it('a refused camera says what to do, and the connection to the server is given back', async () => {
+    const p = open('x', { overrides: { openMedia: async () => Promise.reject(CallError.permissionDenied()) } });
+    await state(p, 'error');
+    expect(p.call.view.error).toBe('permission-denied');
+    await until(p, () => p.signaling()?.status !== 'connected', 'signaling closed');
+  });
+
+  it('opened offline: the preview shows, Join waits, and the call works once the server answers', async () => {
+    let online = false;
+    let wake: () => void = () => undefined;
+    const p = open('bob', {
+      overrides: {
+        fetchConfig: async () => (online ? { brokerUrl: server.mqttUrl, iceServers: [] } : Promise.reject(new TypeError('Failed to fetch'))),
+        onceOnline: () => new Promise<void>((resolve) => (wake = resolve)),
+      },
+    });
+    await until(p, (v) => v.offline && v.phase === 'prejoin' && v.localStream !== null, 'the offline pre-join screen');
+    online = true;
+    wake();
+    await until(p, (v) => !v.offline && v.signaling === 'connected', 'online and in the room');
+    p.call.join();
+    await state(p, 'waiting');
+  });
+
+  it('a server that stays away: the policy gives up and the person gets a message (not endless spinning)', async () => {
+    const p = open('bob', { reconnectPolicy: createReconnectPolicy({ giveUpAfterMs: 5_000 }) });
+    await until(p, (v) => v.phase === 'prejoin' && v.signaling === 'connected', 'prejoin');
+    await server.close();
+    await until(p, (v) => v.signaling === 'reconnecting', 'reconnecting');
+    for (let i = 0; i < 20 && p.call.view.state !== 'error'; i++) {
+      await clock.advance(1_000);
+      await new Promise((r) => setTimeout(r, 20)); // let each refused attempt come back
+    }
+    expect(p.call.view).toMatchObject({ state: 'error', error: 'signaling-unreachable', signaling: 'failed' });
+  });
+
+  it('a call whose media still flows goes on when signaling gives up', async () => {
+    const policy = createReconnectPolicy({ giveUpAfterMs: 3_000 });
+    const [alice] = await connectedPair({ reconnectPolicy: policy });
+    await server.close();
+    for (let i = 0; i < 20 && parties[1]!.call.view.signaling !== 'failed'; i++) {
+      await clock.advance(1_000);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(parties[1]!.call.view).toMatchObject({ signaling: 'failed', state: 'connected' });
+    expect(alice.call.view.state).toBe('connected');
+  });
+});
+
+describe('recovery and controls', () => {
+  it('a cut network: reconnecting, an ICE restart from the fixed side once the grace ends, connected again', async () => {
+    const [alice, bob] = await connectedPair();
+    const [pa, pb] = [pcOf(alice)!, pcOf(bob)!];
+    net.cutNetwork(pa, pb);
+    await Promise.all([state(alice, 'reconnecting'), state(bob, 'reconnecting')]);
+    expect([pa.connectionState, pb.connectionState]).toEqual(['disconnected', 'disconnected']);
+    const offers = () => [...kinds(alice), ...kinds(bob)].filter((k) => k === 'offer').length;
+    const offersBefore = offers();
+    await clock.advance(2_000); // the disconnect grace: the impolite side restarts ICE (signaling still works)
+    await until(alice, () => offers() === offersBefore + 1 && pa.signalingState === 'stable' && pb.signalingState === 'stable', 'one ICE restart negotiated');
+    // Its new credentials work once the path is back.
+    net.restoreNetwork(pa, pb);
+    await Promise.all([state(alice, 'connected'), state(bob, 'connected')]);
+    expect(offers()).toBe(offersBefore + 1);
+    expect(pcOf(alice)).toBe(pa); // an ICE restart, not a new connection
+  });
+
+  it('a new network path (wifi to cellular) restarts ICE under a live call without leaving connected', async () => {
+    const [alice, bob] = await connectedPair();
+    const before = alice.states.length;
+    const negotiations = alice.call.view.negotiations;
+    alice.env.fire('network-type');
+    await until(alice, (v) => v.negotiations > negotiations, 'an ICE restart offer');
+    await until(bob, () => pcOf(bob)?.remoteUfrag === pcOf(alice)?.localUfrag, 'the new credentials applied');
+    expect(alice.states.slice(before)).toEqual([]);
+    alice.env.fire('offline'); // nothing to restart over: only checks
+    alice.env.fire('visible');
+    expect(alice.counts.wakeLockAgain).toBe(1);
+  });
+
+  it('mute and camera off reach the other side; the OS call controls act on the call', async () => {
+    const [alice, bob] = await connectedPair();
+    expect(bob.counts.wakeLock).toBeGreaterThan(0);
+    bob.osControls.current!.toggleMicrophone();
+    await until(alice, (v) => v.remoteMedia?.audioMuted === true, 'Bob muted');
+    bob.osControls.current!.toggleCamera();
+    await until(alice, (v) => v.remoteMedia?.videoOff === true, 'Bob camera off');
+    expect(bob.call.view.media).toMatchObject({ muted: true, cameraOff: true });
+    bob.osControls.current!.hangup();
+    await until(alice, (v) => v.state === 'waiting', 'Bob gone');
+    expect(bob.call.view.state).toBe('ended');
+    bob.call.close();
+    expect(bob.osControls.current).toBeNull();
+    expect(bob.counts.wakeLock).toBe(0);
+    expect(bob.env.listeners).toBe(0);
+  });
+
+  it('joining with the camera off negotiates a video section anyway, so turning it on needs no new offer', async () => {
+    const alice = open('alice', { autojoin: true });
+    await state(alice, 'waiting');
+    const bob = open('bob');
+    await until(bob, (v) => v.phase === 'prejoin' && v.peerPresent && v.media !== null, 'prejoin');
+    await bob.call.media!.toggleCamera();
+    bob.call.join();
+    await Promise.all([state(alice, 'connected'), state(bob, 'connected')]);
+    await until(alice, (v) => v.remoteMedia?.videoOff === true, 'camera-off placeholder');
+    expect(pcOf(bob)!.getTransceivers().map((t) => t.receiver.track.kind)).toEqual(['audio', 'video']);
+  });
+
+  it('hang-up with the server gone still ends the call at once (the Will clears our presence later)', async () => {
+    const [, bob] = await connectedPair();
+    await server.close();
+    const done = bob.call.hangup();
+    await clock.advance(1_500);
+    await clock.advance(1_000);
+    await done;
+    expect(bob.call.view.state).toBe('ended');
+  });
+});
+
+describe('server contact', () => {
+  it('reads /config.json (same-origin broker by default) and waits for /healthz on the injected policy', async () => {
+    const get: typeof fetch = (url, init) => fetch(`${server.url}${String(url)}`, init);
+    const config = await fetchClientConfig(server.url, get);
+    expect(config.brokerUrl).toBe(server.mqttUrl);
+    let up = false;
+    let wakeups = 0;
+    const ready = waitForServer(clock, (fn) => {
+      wakeups++;
+      if (wakeups === 2) setTimeout(fn, 0); // the `online` event, second time round
+      return () => undefined;
+    }, undefined, (url, init) => (up ? get(url, init) : Promise.reject(new TypeError('offline'))));
+    await new Promise((r) => setTimeout(r, 10));
+    await clock.advance(1_000); // first retry after 1 s
+    up = true;
+    await ready;
+    expect(wakeups).toBe(2);
+    await expect(fetchClientConfig(server.url, async () => new Response('', { status: 503 }))).rejects.toThrow('config 503');
+    const never = { nextDelay: () => null };
+    await expect(waitForServer(clock, () => () => undefined, never, async () => Promise.reject(new Error('x')))).rejects.toThrow('server unreachable');
+  });
+});

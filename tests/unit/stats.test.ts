@@ -1,0 +1,69 @@
+/** Call quality from getStats() records, as Chromium and Firefox report them; and the camera errors a person can meet. */
+import { describe, expect, it } from 'vitest';
+import { quality, sample, videoIsSending, type StatRecord } from '../../app/call/stats';
+import { mediaError } from '../../app/media/devices';
+import { CallError } from '../../app/call/errors';
+
+const chromium = (bytesSent: number, received: number, lost: number, frames: number, relay = false): StatRecord[] => [
+  { id: 'T', type: 'transport', selectedCandidatePairId: 'P' },
+  { id: 'P', type: 'candidate-pair', localCandidateId: 'L', remoteCandidateId: 'R', currentRoundTripTime: 0.042 },
+  { id: 'L', type: 'local-candidate', candidateType: relay ? 'relay' : 'host' },
+  { id: 'R', type: 'remote-candidate', candidateType: 'srflx' },
+  { id: 'OA', type: 'outbound-rtp', kind: 'audio', bytesSent: bytesSent / 4 },
+  { id: 'OV', type: 'outbound-rtp', kind: 'video', bytesSent: (bytesSent * 3) / 4, framesEncoded: frames },
+  { id: 'IV', type: 'inbound-rtp', kind: 'video', packetsReceived: received, packetsLost: lost },
+];
+
+describe('call quality', () => {
+  it('reads path, round trip, bitrate and loss between two samples (Chromium: the transport names the pair)', () => {
+    const a = sample(chromium(0, 0, 0, 0), 0);
+    const b = sample(chromium(125_000, 980, 20, 30), 1_000);
+    expect(b).toMatchObject({ rttMs: 42, path: 'Direct', framesEncoded: 30 });
+    expect(quality(a, b)).toEqual({ rttMs: 42, lossPct: 2, outKbps: 1000, path: 'Direct', bars: 4 });
+    expect(sample(chromium(0, 0, 0, 0, true), 0).path).toBe('Relayed');
+  });
+
+  it('finds the selected pair the Firefox way, and takes bars away for delay and loss', () => {
+    const firefox: StatRecord[] = [
+      { id: 'P', type: 'candidate-pair', selected: true, localCandidateId: 'L', remoteCandidateId: 'R', currentRoundTripTime: 0.5 },
+      { id: 'L', type: 'local-candidate', candidateType: 'relay' },
+      { id: 'I', type: 'inbound-rtp', packetsReceived: 80, packetsLost: 20 },
+    ];
+    const s = sample(firefox, 0);
+    expect(s).toMatchObject({ rttMs: 500, path: 'Relayed' });
+    expect(quality(null, s)).toMatchObject({ lossPct: 20, bars: 0 });
+    // A nominated, succeeded pair is the last resort; garbage numbers count as zero.
+    const nominated = sample([{ id: 'P', type: 'candidate-pair', nominated: true, state: 'succeeded', currentRoundTripTime: 0.2 }, { id: 'O', type: 'outbound-rtp', bytesSent: Number.NaN }], 0);
+    expect(nominated).toMatchObject({ rttMs: 200, bytesSent: 0, path: null });
+    expect(quality(null, nominated).bars).toBe(3);
+  });
+
+  it('tells whether the video sender really encodes frames (a camera that opens but sends nothing)', async () => {
+    let frames = 0;
+    const pc = { getStats: async () => new Map(chromium(0, 0, 0, (frames += 2)).map((r) => [r.id, r])) } as unknown as RTCPeerConnection;
+    expect(await videoIsSending(pc, 3, 1_000, 5)).toBe(true);
+    const stuck = { getStats: async () => new Map(chromium(0, 0, 0, 7).map((r) => [r.id, r])) } as unknown as RTCPeerConnection;
+    expect(await videoIsSending(stuck, 3, 50, 5)).toBe(false);
+  });
+});
+
+describe('camera and microphone errors', () => {
+  it('maps every getUserMedia rejection to a reason the UI can explain', () => {
+    const reasons = Object.fromEntries(
+      ['NotAllowedError', 'SecurityError', 'NotFoundError', 'OverconstrainedError', 'NotReadableError', 'AbortError', 'TypeError'].map((name) => [name, mediaError(new DOMException('x', name)).reason]),
+    );
+    expect(reasons).toEqual({
+      NotAllowedError: 'permission-denied',
+      SecurityError: 'permission-denied',
+      NotFoundError: 'no-camera',
+      OverconstrainedError: 'no-camera',
+      NotReadableError: 'camera-busy',
+      AbortError: 'camera-busy',
+      TypeError: 'media-failed',
+    });
+    expect(mediaError(null).reason).toBe('media-failed');
+    const e = CallError.signalingUnreachable(new Error('boom'));
+    expect([e.name, e.reason, (e.cause as Error).message]).toEqual(['CallError', 'signaling-unreachable', 'boom']);
+    expect([CallError.insecureContext().reason, CallError.unsupportedBrowser('WebRTC').reason, CallError.invalidLink().reason]).toEqual(['insecure-context', 'unsupported-browser', 'invalid-link']);
+  });
+});
