@@ -52,7 +52,7 @@ test('bench:call --smoke: every variant sets up calls and the ratio table is pri
 
 test('bench:recovery --smoke: each scenario recovers once (the network cut may be skipped without root/nft)', async () => {
   const { report, stdout } = await bench<RecoveryReport>('recovery');
-  expect(stdout).toMatch(/\| scenario +\| runs \| failed \| median ms \| p95 ms/);
+  expect(stdout).toMatch(/\| scenario +\| runs \| failed \| median ms +\| p95 ms/);
   expect(report.summaries.map((s) => s.scenario)).toEqual(['broker', 'netcut', 'reload']);
   for (const s of report.summaries) {
     if (s.skipped) {

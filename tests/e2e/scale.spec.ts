@@ -1,6 +1,6 @@
 import { findMosquitto, startMosquitto } from '../helpers/mosquitto';
 import { findRedis, startRedis, type RedisServer } from '../helpers/redis';
-import { freePort, startServer, type ServerProcess } from '../helpers/server';
+import { freePort, metricsHeaders, startServer, type ServerProcess } from '../helpers/server';
 import { callScreen, expect, expectFramesFlowing, expectState, newContext, stats, test } from './fixtures';
 
 /** Real Redis- and Mosquitto-backed setups carrying a real call between two Chromium contexts. */
@@ -101,7 +101,7 @@ test.describe('any MQTT 3.1.1 broker', () => {
       await expectFramesFlowing(alice);
       await expectFramesFlowing(bob);
       // Signaling went through Mosquitto: our broker relayed nothing.
-      const metrics = await (await fetch(`${server.url}/metrics`)).text();
+      const metrics = await (await fetch(`${server.url}/metrics`, { headers: metricsHeaders })).text();
       expect(metrics).toMatch(/^tandem_messages_relayed_total 0$/m);
     } finally {
       await ca.close();
