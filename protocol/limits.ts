@@ -2,7 +2,12 @@
  * Numbers both sides agree on. The broker enforces the size caps; the app
  * enforces the SDP/candidate caps after decryption (the broker can't see inside).
  */
-export const PROTOCOL_VERSION = 1;
+/**
+ * The message format's version (the `v` field). 2 added the verification
+ * commitment (verify-commit / verify-reveal). Topics keep their `tandem/v1/`
+ * layout, so clients of both versions still see each other and can say so.
+ */
+export const PROTOCOL_VERSION = 2;
 
 /** Largest MQTT payload a signaling message may have (bytes, encrypted). */
 export const MAX_PAYLOAD_BYTES = 32 * 1024;

@@ -3,6 +3,7 @@
  * message names its sender's peer id, page session and connection generation,
  * so a receiver can drop anything stale (see README "Staleness").
  */
+import { fromBase64Url } from './encoding';
 import { isPeerId, type PeerId } from './ids';
 import { MAX_CANDIDATE_CHARS, MAX_SDP_CANDIDATES, MAX_SDP_CHARS, PROTOCOL_VERSION } from './limits';
 import type { TopicKind } from './topics';
@@ -45,7 +46,11 @@ export type SignalMessage =
   | (Envelope & { type: 'description'; to: Target; description: WireDescription })
   | (Envelope & { type: 'candidate'; to: Target; candidate: WireCandidate })
   | (Envelope & { type: 'media'; to: Target; state: MediaState })
-  | (Envelope & { type: 'bye'; to: Target | null });
+  | (Envelope & { type: 'bye'; to: Target | null })
+  /** Verification, step 1: a commitment to our fingerprint and a nonce (verification.ts). */
+  | (Envelope & { type: 'verify-commit'; to: Target; commit: string })
+  /** Verification, step 2: the nonce, sent only after the other side's commitment arrived. */
+  | (Envelope & { type: 'verify-reveal'; to: Target; nonce: string });
 
 export type SignalType = SignalMessage['type'];
 
@@ -60,6 +65,8 @@ export function topicKindOf(type: SignalType): TopicKind {
     case 'candidate':
     case 'media':
     case 'bye':
+    case 'verify-commit':
+    case 'verify-reveal':
       return 'signal';
     default: {
       const never: never = type;
@@ -73,7 +80,7 @@ export type ProtocolErrorReason = 'json' | 'shape' | 'version' | 'sdp-size' | 's
 export class ProtocolError extends Error {
   constructor(
     readonly reason: ProtocolErrorReason,
-    detail: string,
+    readonly detail: string,
   ) {
     super(`invalid signaling message (${reason}): ${detail}`);
     this.name = 'ProtocolError';
@@ -137,6 +144,12 @@ function parseTarget(x: unknown): Target {
   return { session: x.session as string, gen: x.gen as number };
 }
 
+/** 32 bytes in base64url (a SHA-256 digest or a verification nonce). */
+function parseDigest(x: unknown, what: string): string {
+  shape(typeof x === 'string' && fromBase64Url(x)?.length === 32, what);
+  return x as string;
+}
+
 function parseMediaState(x: unknown): MediaState {
   shape(isObj(x), 'state');
   shape(typeof x.audioMuted === 'boolean' && typeof x.videoOff === 'boolean' && typeof x.screen === 'boolean', 'state fields');
@@ -178,6 +191,8 @@ const BODY_PARSERS: { [K in SignalType]: (x: Obj, env: Envelope) => MessageOf<K>
   candidate: (x, env) => ({ ...env, type: 'candidate', to: parseTarget(x.to), candidate: parseCandidate(x.candidate) }),
   media: (x, env) => ({ ...env, type: 'media', to: parseTarget(x.to), state: parseMediaState(x.state) }),
   bye: (x, env) => ({ ...env, type: 'bye', to: x.to === null ? null : parseTarget(x.to) }),
+  'verify-commit': (x, env) => ({ ...env, type: 'verify-commit', to: parseTarget(x.to), commit: parseDigest(x.commit, 'commit') }),
+  'verify-reveal': (x, env) => ({ ...env, type: 'verify-reveal', to: parseTarget(x.to), nonce: parseDigest(x.nonce, 'nonce') }),
 };
 
 export const SIGNAL_TYPES = Object.keys(BODY_PARSERS) as readonly SignalType[];

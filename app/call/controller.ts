@@ -9,7 +9,7 @@
  * Opening a link prepares what the tap doesn't need: camera preview, key
  * derivation, the broker connection. Join takes the place in the room.
  */
-import { clientIdFor, deriveKey, deriveRoomId, isSecret, type MediaState, type RoomId } from '../../protocol/index';
+import { clientIdFor, deriveKey, deriveRoomId, isSecret, PROTOCOL_VERSION, type MediaState, type RoomId } from '../../protocol/index';
 import type { MediaControlsState } from '../media/controls';
 import type { ClientConfig } from '../signaling/config';
 import type { IceProvider } from '../signaling/ice';
@@ -18,6 +18,7 @@ import { CallError, isCallError, type CallErrorReason } from './errors';
 import { initialContext, transition, type CallState } from './machine';
 import type { CallPorts, MediaControlsPort, SignalingConnection, SignalingStatus } from './ports';
 import { QualityMonitor } from './quality';
+import { Verifier, type VerificationStatus } from './verifier';
 import { markJoined, recentlyJoined, tabPeer, takeAutojoin, touchJoined } from './rejoin';
 import { CallSession } from './session';
 import type { Quality } from './stats';
@@ -36,8 +37,6 @@ export interface CallView {
   /** No network: the pre-join screen says so and Join waits for it. */
   offline: boolean;
   signaling: SignalingStatus;
-  /** Before joining: someone is already in the call, waiting (the pre-join screen says so). */
-  peerPresent: boolean;
   /** Join was tapped and the answer is being made: the call screen follows in a moment. */
   joining: boolean;
   /** Offers and answers sent so far (tests read it: a track switch must not add any). */
@@ -47,7 +46,10 @@ export interface CallView {
   remoteMedia: MediaState | null;
   media: MediaControlsState | null;
   quality: Quality | null;
+  /** The verification code both screens show, once worked out (verifier.ts). */
   code: string[] | null;
+  /** `changed`: the other side's certificate changed after a code was shown: compare again. */
+  verification: VerificationStatus;
 }
 
 export type CallEvents = {
@@ -57,6 +59,8 @@ export type CallEvents = {
 
 /** A joiner's call screen waits at most this long for its answer to be sent (see join()). */
 const SHOW_AFTER_ANSWER_MS = 150;
+/** After Join's SUBACK, how long a retained offer may take to arrive and decrypt. */
+const RETAINED_GRACE_MS = 250;
 const HANGUP_BYE_MS = 1_500;
 const HANGUP_CLOSE_MS = 1_000;
 
@@ -69,7 +73,6 @@ export class Call extends Emitter<CallEvents> {
     remoteLeft: false,
     offline: false,
     signaling: 'connecting',
-    peerPresent: false,
     joining: false,
     negotiations: 0,
     localStream: null,
@@ -78,6 +81,7 @@ export class Call extends Emitter<CallEvents> {
     media: null,
     quality: null,
     code: null,
+    verification: 'pending',
   };
   private closed = false;
   private session: CallSession | null = null;
@@ -88,6 +92,9 @@ export class Call extends Emitter<CallEvents> {
   private pc: RTCPeerConnection | null = null;
   private room: RoomId | null = null;
   private joinRequested = false;
+  /** The person tapped Join on the pre-join screen (not Start, not a reload back in). */
+  private tappedJoin = false;
+  private peerSeen: (() => void) | null = null;
   private hangingUp: Promise<void> | null = null;
   /** Batched changes are emitted once, at the end of the outermost batch. */
   private batchDepth = 0;
@@ -184,8 +191,9 @@ export class Call extends Emitter<CallEvents> {
     const signalingP = p.loadSignaling();
     const mediaP = p.openMedia();
     const configP = p.fetchConfig();
+    const certificateP = p.generateCertificate();
     // Awaited below; until then a refusal must not surface as an unhandled rejection.
-    for (const x of [signalingP, mediaP, configP]) x.catch(() => undefined);
+    for (const x of [signalingP, mediaP, configP, certificateP]) x.catch(() => undefined);
     const [room, key] = await Promise.all([deriveRoomId(secret), deriveKey(secret)]);
     this.room = room;
     // A reload, or the link reopened, within a minute of being in this call: straight back in.
@@ -205,6 +213,7 @@ export class Call extends Emitter<CallEvents> {
       this.update({ offline: false });
     }
     const createSignaling = await signalingP;
+    const certificate = await certificateP;
     const { peerId, token } = await tabPeer(room, p.storage);
     if (this.closed) return;
     const sig = createSignaling({ brokerUrl: config.brokerUrl, room, peerId, token, key, log: p.log });
@@ -231,7 +240,8 @@ export class Call extends Emitter<CallEvents> {
     const s = new CallSession({
       signaling: sig,
       localStream: stream,
-      createPeerConnection: () => p.createPeerConnection({ iceServers: ice.current(), iceTransportPolicy: p.relayOnly() ? 'relay' : 'all' }),
+      // One certificate per page session: an honest rebuild keeps its fingerprint, so the verification code stays.
+      createPeerConnection: () => p.createPeerConnection({ iceServers: ice.current(), iceTransportPolicy: p.relayOnly() ? 'relay' : 'all', certificates: [certificate] }),
       createMediaStream: p.createMediaStream,
       clock: p.clock,
       log: p.log,
@@ -246,7 +256,9 @@ export class Call extends Emitter<CallEvents> {
     s.on('remote-stream', (remoteStream) => this.update({ remoteStream }));
     s.on('remote-media', (remoteMedia) => this.update({ remoteMedia }));
     s.on('negotiations', (negotiations) => this.update({ negotiations }));
-    s.on('peer-present', (peerPresent) => this.update({ peerPresent }));
+    s.on('peer-present', (present) => {
+      if (present) this.peerSeen?.();
+    });
     s.on('peer-connection', (pc) => {
       this.pc = pc;
       if (!pc) this.update({ quality: null });
@@ -259,13 +271,28 @@ export class Call extends Emitter<CallEvents> {
     const q = new QualityMonitor(p.clock, () => this.pc, () => this.v.state === 'connected');
     this.quality = q;
     q.on('quality', (quality) => this.update({ quality }));
-    q.on('code', (code) => this.update({ code }));
+    const verifier = new Verifier({
+      sendCommit: (commit) => s.sendVerify({ type: 'verify-commit', commit }),
+      sendReveal: (nonce) => s.sendVerify({ type: 'verify-reveal', nonce }),
+      random: (n) => globalThis.crypto.getRandomValues(new Uint8Array(n)),
+    });
+    verifier.on('change', (v) => this.update({ code: v.code, verification: v.status }));
+    s.on('bound', (peer) => verifier.bind(peer));
+    s.on('fingerprints', (local, remote) => void verifier.fingerprints(local, remote));
+    s.on('verify', (m) => void (m.type === 'verify-commit' ? verifier.onCommit(m.commit) : verifier.onReveal(m.nonce)));
     sig.on('status', (status) => this.onSignalingStatus(status));
+    // Another version can't make a call with us: tell the person instead of waiting forever.
+    // Mid-call it is ignored, so nobody with the link can end a working call this way.
+    sig.on('incompatible', (v) => {
+      if (this.v.state !== 'connected' && this.v.state !== 'reconnecting') this.fail(CallError.versionMismatch(v, PROTOCOL_VERSION));
+    });
     await sig.connect();
     if (this.closed) return;
-    // Until a place can be taken without a tap (issue: opening a link must not take it), enter at once.
-    sig.enter();
+    // Opening a link takes no place and reads nothing of the room: only Join
+    // (or Start, or a reload straight back into the call) subscribes.
     if (autojoin) this.joinRequested = true;
+    else this.tappedJoin = this.joinRequested;
+    if (this.joinRequested) sig.enter();
     this.update({ phase: autojoin ? 'call' : 'prejoin' });
     this.startSession();
   }
@@ -284,9 +311,30 @@ export class Call extends Emitter<CallEvents> {
   private onSignalingStatus(status: SignalingStatus): void {
     this.update({ signaling: status });
     // TURN credentials are issued only once the broker admitted us; fetch them before the first connection.
-    if (status === 'connected') void this.ice?.refresh().finally(() => this.startSession());
+    if (status === 'connected') void Promise.all([this.ice?.refresh(), this.retainedArrived()]).finally(() => this.startSession());
     // The reconnect policy gave up. A call whose media still flows goes on (only its next ICE restart needs signaling).
     if (status === 'failed' && this.v.state !== 'connected') this.fail(CallError.signalingUnreachable());
+  }
+
+  /**
+   * A joiner who tapped Join on a link subscribed just now; the host's
+   * retained offer follows the SUBACK. Starting before it is decrypted would
+   * make us a second waiter (a brief waiting screen, then glare), so wait
+   * for it, but not long: maybe nobody is there.
+   */
+  private retainedArrived(): Promise<void> {
+    if (!this.tappedJoin || this.session?.context.state !== 'idle' || this.session.peerWaiting) return Promise.resolve();
+    return new Promise((resolve) => {
+      const t = this.ports.clock.setTimeout(() => {
+        this.peerSeen = null;
+        resolve();
+      }, RETAINED_GRACE_MS);
+      this.peerSeen = () => {
+        this.peerSeen = null;
+        this.ports.clock.clearTimeout(t);
+        resolve();
+      };
+    });
   }
 
   private startSession(): void {
@@ -336,6 +384,9 @@ export class Call extends Emitter<CallEvents> {
   join(): void {
     if (this.closed) return;
     this.joinRequested = true;
+    this.tappedJoin = true;
+    // Takes our place in the room; the session starts once the SUBACK says we're in.
+    this.signaling?.enter();
     this.startSession();
     // Not connected to the broker yet: show the call screen ("Connecting…") until it is.
     if (this.v.phase === 'prejoin' && !this.v.joining) this.update({ phase: 'call' });

@@ -12,7 +12,11 @@ export type CallErrorReason =
   | 'invalid-link'
   | 'signaling-unreachable'
   | 'connect-timeout'
-  | 'connection-lost';
+  | 'connection-lost'
+  /** The other person's app speaks an older protocol version (they must reload). */
+  | 'peer-outdated'
+  /** Ours is the older one (reload to update). */
+  | 'app-outdated';
 
 export class CallError extends Error {
   private constructor(
@@ -31,6 +35,8 @@ export class CallError extends Error {
   static cameraBusy = (cause?: unknown) => new CallError('camera-busy', 'camera is in use by another app', { cause });
   static mediaFailed = (cause?: unknown) => new CallError('media-failed', 'could not start camera', { cause });
   static invalidLink = () => new CallError('invalid-link', 'call link is incomplete or damaged');
+  static versionMismatch = (theirs: number, ours: number) =>
+    theirs < ours ? new CallError('peer-outdated', `the other app speaks protocol ${theirs}`) : new CallError('app-outdated', `the other app speaks protocol ${theirs}`);
   static signalingUnreachable = (cause?: unknown) => new CallError('signaling-unreachable', 'cannot reach the call server', { cause });
 }
 

@@ -1,11 +1,11 @@
 /** What the call core needs from the outside world, injected so it runs under vitest. */
-import type { MediaState, PeerId, PeerToken, RoomId, SignalMessage } from '../../protocol/index';
+import type { MediaState, MessageOf, PeerId, PeerToken, RoomId, SignalMessage } from '../../protocol/index';
 import type { EventMap } from '../lib/emitter';
 import type { MediaControlsState } from '../media/controls';
 import type { ClientConfig } from '../signaling/config';
 import type { IceProvider } from '../signaling/ice';
 import type { CallErrorReason } from './errors';
-import type { CallTimings } from './machine';
+import type { CallContext, CallTimings } from './machine';
 import type { Logger } from './negotiator';
 import type { KeyValueStore } from './rejoin';
 
@@ -20,6 +20,8 @@ export type SignalingEvents = {
   /** The peer's retained presence was cleared (hang-up, Will, or the broker). */
   'presence-cleared': (peer: PeerId) => void;
   status: (status: SignalingStatus) => void;
+  /** A sealed message from someone with the link, but in another protocol version (its `v`). */
+  incompatible: (version: number) => void;
 };
 
 export interface SignalingPort {
@@ -124,11 +126,40 @@ export interface CallPorts {
   onceOnline(): Promise<void>;
   createIceProvider(clientId: string, fallback: RTCIceServer[], onUpdate: (servers: RTCIceServer[]) => void): IceProvider;
   createPeerConnection(config: RTCConfiguration): RTCPeerConnection;
+  /** Our DTLS certificate for this page session (RTCPeerConnection.generateCertificate). */
+  generateCertificate(): Promise<RTCCertificate>;
   createMediaStream(): MediaStream;
   videoIsSending(pc: RTCPeerConnection): Promise<boolean>;
   /** The person's "Relay only" privacy setting. */
   relayOnly(): boolean;
   wakeLock: WakeLockPort;
   osCallControls: OsCallControls;
+  timings?: CallTimings;
+}
+
+/** What a CallSession tells its owner (the controller). */
+export type SessionEvents = {
+  state: (context: CallContext) => void;
+  'remote-stream': (stream: MediaStream | null) => void;
+  'remote-media': (state: MediaState | null) => void;
+  /** A new RTCPeerConnection was built (for stats and the verification code). */
+  'peer-connection': (pc: RTCPeerConnection | null) => void;
+  /** Before we join: whether someone is already in the room (their retained presence). */
+  'peer-present': (present: boolean) => void;
+  /** Verification: the peer we're bound to, both fingerprints of each negotiated connection, and their verify messages. */
+  bound: (peer: PeerId) => void;
+  fingerprints: (local: string, remote: string) => void;
+  verify: (m: MessageOf<'verify-commit'> | MessageOf<'verify-reveal'>) => void;
+  /** Offers and answers sent so far (a track switch must not add any), once each is handed to signaling. */
+  negotiations: (count: number) => void;
+};
+
+export interface SessionDeps {
+  signaling: SignalingPort;
+  localStream: MediaStream;
+  createPeerConnection: () => RTCPeerConnection;
+  createMediaStream: () => MediaStream;
+  clock: Clock;
+  log: Logger;
   timings?: CallTimings;
 }

@@ -1,23 +1,16 @@
-/**
- * Polls getStats() about once a second while connected, and computes the
- * verification code once per connection, as soon as both descriptions are
- * known (it depends only on the two DTLS fingerprints in them).
- */
-import { sdpFingerprint, verificationCode } from '../../protocol/index';
+/** Polls getStats() about once a second while connected (path, round trip, loss, bitrate). */
 import { Emitter } from '../lib/emitter';
 import type { Clock } from './ports';
 import { quality, sample, type Quality, type QualitySample, type StatRecord } from './stats';
 
 export type QualityEvents = {
   quality: (q: Quality | null) => void;
-  code: (code: string[] | null) => void;
 };
 
 export const QUALITY_POLL_MS = 1_000;
 
 export class QualityMonitor extends Emitter<QualityEvents> {
   private prev: QualitySample | null = null;
-  private codeFor: RTCPeerConnection | null = null;
   private timer: unknown = null;
   private closed = false;
 
@@ -39,21 +32,8 @@ export class QualityMonitor extends Emitter<QualityEvents> {
     }, QUALITY_POLL_MS);
   }
 
-  private async updateCode(p: RTCPeerConnection): Promise<void> {
-    if (this.codeFor === p || !p.localDescription || !p.remoteDescription) return;
-    try {
-      const code = await verificationCode(sdpFingerprint(p.localDescription.sdp), sdpFingerprint(p.remoteDescription.sdp));
-      if (this.closed) return;
-      this.emit('code', code);
-      this.codeFor = p; // only once it worked: a failure is retried on the next tick
-    } catch {
-      this.emit('code', null);
-    }
-  }
-
   private async tick(): Promise<void> {
     const p = this.pc();
-    if (p) await this.updateCode(p);
     if (!p || !this.connected()) {
       this.prev = null;
       return;

@@ -3,39 +3,19 @@
  * Negotiator), decides which remote connection each signaling message belongs
  * to (instances.ts), and runs the effects of the pure state machine.
  */
-import { newSessionId, type MediaState, type MessageOf, type PeerId, type SignalMessage, type Target, type WireDescription } from '../../protocol/index';
+import { newSessionId, sdpFingerprint, type MediaState, type MessageOf, type PeerId, type SignalMessage, type Target, type WireDescription } from '../../protocol/index';
 import { Emitter } from '../lib/emitter';
 import type { CallErrorReason } from './errors';
 import { addressedToMe, arrival, CandidateParking, instanceOf, relation, type Relation, type RemoteInstance, type Sender } from './instances';
 import { routeMessage, type MessageHandlers } from './router';
-import { DEFAULT_TIMINGS, initialContext, transition, type CallContext, type CallEvent, type CallTimings, type Effect, type TimerName } from './machine';
-import { Negotiator, type Logger } from './negotiator';
-import type { Clock, SignalingPort, SignalingStatus } from './ports';
+import { DEFAULT_TIMINGS, initialContext, transition, type CallContext, type CallEvent, type Effect, type TimerName } from './machine';
+import { Negotiator } from './negotiator';
+import type { SessionDeps, SessionEvents, SignalingStatus } from './ports';
+
+export type { SessionDeps, SessionEvents } from './ports';
 import { Outbox } from './outbox';
 import { Timers } from './timers';
 import { addLocalTracks, pendingOffer, videoSender } from './tracks';
-
-export type SessionEvents = {
-  state: (context: CallContext) => void;
-  'remote-stream': (stream: MediaStream | null) => void;
-  'remote-media': (state: MediaState | null) => void;
-  /** A new RTCPeerConnection was built (for stats and the verification code). */
-  'peer-connection': (pc: RTCPeerConnection | null) => void;
-  /** Before we join: whether someone is already in the room (their retained presence). */
-  'peer-present': (present: boolean) => void;
-  /** Offers and answers sent so far (a track switch must not add any), once each is handed to signaling. */
-  negotiations: (count: number) => void;
-};
-
-export interface SessionDeps {
-  signaling: SignalingPort;
-  localStream: MediaStream;
-  createPeerConnection: () => RTCPeerConnection;
-  createMediaStream: () => MediaStream;
-  clock: Clock;
-  log: Logger;
-  timings?: CallTimings;
-}
 
 export class CallSession extends Emitter<SessionEvents> {
   readonly sessionId = newSessionId();
@@ -74,6 +54,11 @@ export class CallSession extends Emitter<SessionEvents> {
 
   get context(): CallContext {
     return this.ctx;
+  }
+
+  /** Someone's presence is here (before we started: the retained one). */
+  get peerWaiting(): boolean {
+    return this.lastPresence !== null;
   }
 
   /** The person tapped Join (or Start): enter the room. */
@@ -205,6 +190,23 @@ export class CallSession extends Emitter<SessionEvents> {
     this.remote = instanceOf(m);
     this.remotePresenceGone = false;
     if (this.neg) this.neg.polite = this.polite();
+    this.emit('bound', m.from);
+  }
+
+  /** Sends a verification step to the connection we're bound to. */
+  sendVerify(body: { type: 'verify-commit'; commit: string } | { type: 'verify-reveal'; nonce: string }): void {
+    const to = this.target();
+    if (to && !this.closed) void this.out.send({ ...body, to });
+  }
+
+  /**
+   * After each remote description, applied or refused: our fingerprint and
+   * the one the peer sent (what a relay swapping certificates would change,
+   * even if the browser refuses it). parseMessage already checked its shape.
+   */
+  private negotiated(neg: Negotiator, remote: WireDescription): void {
+    const l = neg.pc.localDescription?.sdp;
+    if (neg === this.neg && l) this.emit('fingerprints', sdpFingerprint(l), sdpFingerprint(remote.sdp));
   }
 
   /** Builds a fresh RTCPeerConnection; applies `offer` before adding tracks so the answer reuses its transceivers. */
@@ -251,7 +253,11 @@ export class CallSession extends Emitter<SessionEvents> {
   }
 
   private apply(description: WireDescription): void {
-    void this.neg?.handleDescription(description).then(() => this.flushParked());
+    const neg = this.neg;
+    void neg?.handleDescription(description).then(() => {
+      this.flushParked();
+      this.negotiated(neg, description);
+    });
   }
 
   private flushParked(): void {
@@ -321,7 +327,8 @@ export class CallSession extends Emitter<SessionEvents> {
     }
     if (this.ctx.state === 'ended' || this.ctx.state === 'full' || this.ctx.state === 'error') return;
     const rel = relation(this.remote, m);
-    if (rel === 'older') return; // stale: from a connection the sender has since replaced
+    // Stale: from a connection the sender has since replaced. Verification spans their connections.
+    if (rel === 'older' && m.type !== 'verify-commit' && m.type !== 'verify-reveal') return;
     routeMessage(this.handlers, m, rel);
   }
 
@@ -338,6 +345,9 @@ export class CallSession extends Emitter<SessionEvents> {
     bye: (_m, rel) => {
       if (rel === 'same' || rel === 'newer') this.dispatch({ type: 'remote-left' });
     },
+    // Verification spans the bound page's connections (older ones too), and must be addressed to this page.
+    'verify-commit': (m, rel) => this.verifyFrom(m, rel),
+    'verify-reveal': (m, rel) => this.verifyFrom(m, rel),
   };
 
   private onPresence(m: MessageOf<'presence'>, rel: Relation): void {
@@ -382,6 +392,10 @@ export class CallSession extends Emitter<SessionEvents> {
     void this.out.pendingOffer(this.target(), pending, this.polite());
     // A newer connection of the bound peer, or the bound one itself, has been announced to already.
     if (rel !== 'newer' && rel !== 'same') this.announce();
+  }
+
+  private verifyFrom(m: MessageOf<'verify-commit'> | MessageOf<'verify-reveal'>, rel: Relation): void {
+    if ((rel === 'same' || rel === 'newer' || rel === 'older') && m.to.session === this.sessionId) this.emit('verify', m);
   }
 
   private onPresenceCleared(peer: PeerId): void {

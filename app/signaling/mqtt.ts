@@ -10,6 +10,7 @@ import {
   openMessage,
   parseTopic,
   peerTopic,
+  ProtocolError,
   roomFilters,
   sealMessage,
   topicKindOf,
@@ -162,6 +163,8 @@ export class MqttSignaling extends Emitter<SignalingEvents> implements Signaling
       if (message.from !== parsed.peer) return this.drop('sender');
       if (!this.closed) this.emit('message', message);
     } catch (e) {
+      // It opened with the room's key, so it is the other person's app, in another version: say so.
+      if (e instanceof ProtocolError && e.reason === 'version' && !this.closed) this.emit('incompatible', Number(e.detail));
       this.drop((e as { reason?: string }).reason ?? 'error');
     }
   }

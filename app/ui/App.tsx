@@ -14,10 +14,13 @@ export function App() {
       <Match when={route().name === 'home'}>
         <Home />
       </Match>
-      <Match when={route().name === 'call'}>
-        <Suspense fallback={<main class="screen center" aria-busy="true"><p>Opening the call…</p></main>}>
-          <CallPage secret={(route() as { secret: string }).secret} />
-        </Suspense>
+      {/* Keyed by the link's secret: "Start a new call" from a full call mounts a fresh call. */}
+      <Match when={route().name === 'call' ? (route() as { secret: string }) : false} keyed>
+        {(r) => (
+          <Suspense fallback={<main class="screen center" aria-busy="true"><p>Opening the call…</p></main>}>
+            <CallPage secret={r.secret} />
+          </Suspense>
+        )}
       </Match>
     </Switch>
     </>

@@ -1,7 +1,8 @@
-import { createSignal, Match, Show, Switch } from 'solid-js';
+import { createEffect, createSignal, Match, on, Show, Switch } from 'solid-js';
 import { Controls } from './Controls';
 import { ERROR_MESSAGES } from './messages';
 import { QualityPanel } from './QualityPanel';
+import { startNewCall } from './start';
 import { useCall } from './store';
 import { Video } from './Video';
 import { WaitingPanel } from './WaitingPanel';
@@ -9,18 +10,24 @@ import { WaitingPanel } from './WaitingPanel';
 export function CallScreen(props: { onLeave: () => void }) {
   const call = useCall();
   const [audioBlocked, setAudioBlocked] = createSignal(false);
+  // "We compared it" hides the warning until the code changes again.
+  const [verifyAcked, setVerifyAcked] = createSignal(false);
+  createEffect(on(() => call.code()?.join(''), () => setVerifyAcked(false), { defer: true }));
   let remoteEl: HTMLVideoElement | undefined;
   const inCall = () => call.state() === 'connected' || call.state() === 'reconnecting' || call.state() === 'connecting';
   const remoteCameraOff = () => inCall() && call.remoteMedia()?.videoOff === true;
   const selfStream = () => call.controls()?.selfStream() ?? call.localStream();
   return (
-    <main class="screen call" data-testid="call-screen" data-state={call.state()} data-negotiations={call.negotiations()} data-signaling={call.signaling()}>
+    <main class="screen call" data-testid="call-screen" data-state={call.state()} data-negotiations={call.negotiations()} data-signaling={call.signaling()} data-verification={call.verification()}>
       <Switch>
         <Match when={call.state() === 'full'}>
           <section class="notice">
             <h1>This call is full</h1>
-            <p>Two people are already in this call. Ask them for a new link.</p>
-            <button type="button" class="primary" onClick={props.onLeave}>Back to start</button>
+            <p>Two people are already in this call. If it was yours, start a new one and send the new link.</p>
+            <div class="row">
+              <button type="button" class="primary" onClick={startNewCall}>Start a new call</button>
+              <button type="button" class="secondary" onClick={props.onLeave}>Back to start</button>
+            </div>
           </section>
         </Match>
         <Match when={call.state() === 'error'}>
@@ -59,6 +66,20 @@ export function CallScreen(props: { onLeave: () => void }) {
           </Show>
           <Show when={call.state() === 'reconnecting'}>
             <p class="status" aria-live="polite">Reconnecting…</p>
+          </Show>
+          <Show when={inCall() && (call.verification() === 'failed' || (call.verification() === 'changed' && !verifyAcked()))}>
+            <div class="hint warning" role="alert" data-testid="verification-warning">
+              <p>
+                {call.verification() === 'failed'
+                  ? 'Security check failed: someone may be interfering with this call. Hang up and start a new call.'
+                  : 'The security code changed. Open the call details and compare it again.'}
+              </p>
+              <Show when={call.verification() === 'changed'}>
+                <button type="button" class="secondary" onClick={() => setVerifyAcked(true)}>
+                  We compared it
+                </button>
+              </Show>
+            </div>
           </Show>
           <Show when={call.signaling() === 'reconnecting'}>
             <p class="hint" aria-live="polite">Reconnecting to server…</p>

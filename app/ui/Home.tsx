@@ -1,20 +1,10 @@
 import { Show } from 'solid-js';
-import { newSecret } from '../../protocol/index';
 import { online } from './app-state';
-import { markAutojoin } from '../call/rejoin';
 import { canInstall, install, showIosHint } from './install';
 import { RelayToggle } from './RelayToggle';
-import { navigate } from './router';
+import { startNewCall } from './start';
 
 export function Home() {
-  const start = () => {
-    const secret = newSecret();
-    markAutojoin(secret);
-    // Warm the call chunk and mqtt.js while the camera starts.
-    void import('./CallPage');
-    void import('../signaling/mqtt').then((m) => m.loadMqtt());
-    navigate(`/call#${secret}`);
-  };
   return (
     <main class="screen home" data-screen="home">
       <div class="brand">
@@ -30,7 +20,7 @@ export function Home() {
           You’re offline. Calls need an internet connection; Start will work again as soon as you’re back online.
         </p>
       </Show>
-      <button type="button" class="primary big" disabled={!online()} aria-describedby={online() ? undefined : 'offline-reason'} onClick={start}>
+      <button type="button" class="primary big" disabled={!online()} aria-describedby={online() ? undefined : 'offline-reason'} onClick={startNewCall}>
         Start a call
       </button>
       <RelayToggle />

@@ -10,7 +10,7 @@ export function PreJoin() {
       <Video stream={call.localStream()} muted class="preview mirrored" testid="local-video" label="Your camera" />
       <div class="prejoin-panel">
         <h1>Ready to join?</h1>
-        <p data-testid="prejoin-status">{call.peerPresent() ? 'The other person is already in the call, waiting for you.' : 'The other person will see and hear you as soon as you join.'}</p>
+        <p>The other person will see and hear you as soon as you join.</p>
         <Show when={call.offline()}>
           <p class="offline" role="status" id="offline-reason">
             You’re offline. Calls need an internet connection; this page will be ready as soon as you’re back online.

@@ -1,6 +1,14 @@
 import { createSignal, Show } from 'solid-js';
 import { Bars } from './icons';
+import type { VerificationStatus } from '../call/verifier';
 import { useCall } from './store';
+
+const VERIFY_HINT: Record<VerificationStatus, string> = {
+  pending: 'Working out the verification code…',
+  ready: 'Read these symbols to each other out loud. If they match, nobody is listening in.',
+  changed: 'The code changed since it was first shown. Compare it again: if it doesn’t match, hang up.',
+  failed: 'The code couldn’t be confirmed: someone may be interfering with this call. Hang up and start a new call.',
+};
 
 /** A small bars button; tapping it opens the details: path, RTT, loss, bitrate and the verification code. */
 export function QualityPanel() {
@@ -27,7 +35,7 @@ export function QualityPanel() {
           <p class="code" data-testid="verification-code" aria-label="Verification code">
             {call.code()?.join(' ') ?? '…'}
           </p>
-          <p class="fine">Read these symbols to each other out loud. If they match, nobody is listening in.</p>
+          <p class="fine" data-testid="verification-hint">{VERIFY_HINT[call.verification()]}</p>
         </section>
       </Show>
     </div>

@@ -38,6 +38,14 @@ export const ERROR_MESSAGES: Record<CallErrorReason, { title: string; action: st
     title: 'Couldn’t connect to the other person.',
     action: 'One of your networks may block calls. Try again, or switch between Wi-Fi and mobile data.',
   },
+  'peer-outdated': {
+    title: 'The other person’s Tandem is out of date.',
+    action: 'Ask them to reload the page (or close and reopen the app), then try again.',
+  },
+  'app-outdated': {
+    title: 'Your Tandem is out of date.',
+    action: 'Tap Try again to reload and update, then join again.',
+  },
   'connection-lost': {
     title: 'Connection lost.',
     action: 'Try again: the link still works.',

@@ -39,6 +39,7 @@ import {
   type PeerToken,
   type RoomId,
   type SignalMessage,
+  PROTOCOL_VERSION,
 } from '../../protocol/index';
 import type { FromGenerator, JoinReport, LoadConfig, PingReport, ToGenerator } from './loadgen-protocol';
 import { fakeCandidate, fakeSdp } from './sdp';
@@ -133,7 +134,7 @@ async function prepareRoom(index: number, cfg: LoadConfig): Promise<Room> {
   };
   const a = peer(0);
   const b = peer(1);
-  const envelope = (from: Peer) => ({ v: 1 as const, from: from.id, session: `s${index}${from === a ? 'a' : 'b'}`, gen: 0 });
+  const envelope = (from: Peer) => ({ v: PROTOCOL_VERSION as typeof PROTOCOL_VERSION, from: from.id, session: `s${index}${from === a ? 'a' : 'b'}`, gen: 0 });
   const to = (p: Peer) => ({ session: `s${index}${p === a ? 'a' : 'b'}`, gen: 0 });
   const seal = async (topic: string, message: SignalMessage): Promise<Buffer> => Buffer.from(await sealMessage(key, topic, message));
   const candidates = (from: Peer, other: Peer): Promise<Buffer[]> =>

@@ -44,8 +44,7 @@ async function connectedPair(): Promise<[Party, Party]> {
   await state(alice, 'waiting');
   await until(alice, () => alice.sent.some((m) => m.type === 'presence' && m.offer?.sdp.includes('a=candidate')), 'a retained offer with candidates');
   const bob = open('bob');
-  // The pre-join screen tells Bob that Alice is already there (her retained presence arrived).
-  await until(bob, (v) => v.phase === 'prejoin' && v.peerPresent, 'the pre-join screen, Alice waiting');
+  await until(bob, (v) => v.phase === 'prejoin', 'the pre-join screen');
   bob.call.join();
   await Promise.all([state(alice, 'connected'), state(bob, 'connected')]);
   return [alice, bob];
@@ -78,6 +77,9 @@ describe('a call through the controller', () => {
     await Promise.all([until(alice, (v) => v.phase === 'prejoin', 'prejoin'), until(bob, (v) => v.phase === 'prejoin', 'prejoin')]);
     alice.call.join();
     bob.call.join();
+    // Each waits a moment for a retained offer after its SUBACK; then both start at once.
+    await Promise.all([until(alice, (v) => v.signaling === 'connected', 'in the room'), until(bob, (v) => v.signaling === 'connected', 'in the room')]);
+    await clock.advance(250);
     await Promise.all([state(alice, 'connected'), state(bob, 'connected')]);
     // Exactly one of them answered the other's offer on the live connection.
     const answers = [...kinds(alice), ...kinds(bob)].filter((k) => k === 'answer');
@@ -161,7 +163,7 @@ describe('a call through the controller', () => {
     const alice = open('alice', { autojoin: true });
     await state(alice, 'waiting');
     const bob = open('bob', { clock: new FakeClock() }); // only Alice's time moves
-    await until(bob, (v) => v.phase === 'prejoin' && v.peerPresent, 'prejoin, Alice waiting');
+    await until(bob, (v) => v.phase === 'prejoin', 'prejoin');
     // Bob's first answer is held on the way (a slow network)...
     const release = bob.holdSends((m) => m.type === 'description' && m.description.type === 'answer' && m.to.gen === 1);
     bob.call.join();
@@ -193,9 +195,32 @@ describe('a call through the controller', () => {
     expect(alice.states.slice(-3)).toEqual(['waiting', 'connecting', 'connected']);
   });
 
-  it('a third person sees a full room and takes nothing from the call', async () => {
+  it('opening a link takes no place and reads nothing; only Join does', async () => {
+    const alice = open('alice', { autojoin: true });
+    await state(alice, 'waiting');
+    // Someone in a group chat opens the link and leaves the pre-join screen open.
+    const opener = open('opener');
+    await until(opener, (v) => v.phase === 'prejoin' && v.signaling === 'ready', 'connected, not in the room');
+    const heard: string[] = [];
+    opener.signaling()!.on('message', (m) => heard.push(m.type));
+    // The intended guest still gets in.
+    const bob = open('bob');
+    await until(bob, (v) => v.phase === 'prejoin', 'prejoin');
+    bob.call.join();
+    await Promise.all([state(alice, 'connected'), state(bob, 'connected')]);
+    expect(opener.call.view.signaling).toBe('ready');
+    expect(heard).toEqual([]); // no retained offer, no candidates: nothing of Alice's call
+    // Tapping Join now finds the call full.
+    opener.call.join();
+    await state(opener, 'full');
+    expect(heard).toEqual([]);
+  });
+
+  it('a third person who taps Join sees a full room and takes nothing from the call', async () => {
     const [alice, bob] = await connectedPair();
     const mallory = open('mallory');
+    await until(mallory, (v) => v.phase === 'prejoin', 'prejoin');
+    mallory.call.join();
     await state(mallory, 'full');
     expect(mallory.call.view.phase).toBe('call');
     expect(alice.call.view.state).toBe('connected');

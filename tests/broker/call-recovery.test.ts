@@ -43,7 +43,7 @@ async function connectedPair(bobExtra: Partial<PartyOptions> = {}): Promise<[Par
   const alice = open('alice', { autojoin: true });
   await state(alice, 'waiting');
   const bob = open('bob', bobExtra);
-  await until(bob, (v) => v.phase === 'prejoin' && v.peerPresent, 'prejoin with Alice waiting');
+  await until(bob, (v) => v.phase === 'prejoin', 'prejoin');
   bob.call.join();
   await Promise.all([state(alice, 'connected'), state(bob, 'connected')]);
   return [alice, bob];
@@ -76,14 +76,16 @@ describe('failures a person can meet', () => {
     await until(p, (v) => v.offline && v.phase === 'prejoin' && v.localStream !== null, 'the offline pre-join screen');
     online = true;
     wake();
-    await until(p, (v) => !v.offline && v.signaling === 'connected', 'online and in the room');
+    await until(p, (v) => !v.offline && v.signaling === 'ready', 'online, not yet in the room');
     p.call.join();
+    await until(p, (v) => v.signaling === 'connected', 'in the room');
+    await clock.advance(250); // nobody's retained offer came: start as the one who waits
     await state(p, 'waiting');
   });
 
   it('a server that stays away: the policy gives up and the person gets a message (not endless spinning)', async () => {
     const p = open('bob', { reconnectPolicy: createReconnectPolicy({ giveUpAfterMs: 5_000 }) });
-    await until(p, (v) => v.phase === 'prejoin' && v.signaling === 'connected', 'prejoin');
+    await until(p, (v) => v.phase === 'prejoin' && v.signaling === 'ready', 'prejoin');
     await server.close();
     await until(p, (v) => v.signaling === 'reconnecting', 'reconnecting');
     for (let i = 0; i < 20 && p.call.view.state !== 'error'; i++) {
@@ -158,7 +160,7 @@ describe('recovery and controls', () => {
     const alice = open('alice', { autojoin: true });
     await state(alice, 'waiting');
     const bob = open('bob');
-    await until(bob, (v) => v.phase === 'prejoin' && v.peerPresent && v.media !== null, 'prejoin');
+    await until(bob, (v) => v.phase === 'prejoin' && v.media !== null, 'prejoin');
     await bob.call.media!.toggleCamera();
     bob.call.join();
     await Promise.all([state(alice, 'connected'), state(bob, 'connected')]);
@@ -174,6 +176,55 @@ describe('recovery and controls', () => {
     await clock.advance(1_000);
     await done;
     expect(bob.call.view.state).toBe('ended');
+  });
+});
+
+describe('verification code over a call', () => {
+  const codeOf = (p: Party) => p.call.view.code?.join('') ?? null;
+
+  it('an honest rebuild (a fresh connection after a long outage) keeps the code: same certificate, no warning', async () => {
+    const [alice, bob] = await connectedPair();
+    await until(alice, (v) => v.code !== null && v.verification === 'ready', 'a code');
+    await until(bob, (v) => v.code !== null, 'a code');
+    const code = codeOf(alice);
+    expect(codeOf(bob)).toBe(code);
+    const [pa, pb] = [pcOf(alice)!, pcOf(bob)!];
+    net.cutNetwork(pa, pb);
+    await Promise.all([state(alice, 'reconnecting'), state(bob, 'reconnecting')]);
+    net.failCut();
+    await clock.advance(61_000); // ICE restarts fail; after 60 s the machine builds a fresh connection
+    await until(alice, () => pcOf(alice) !== pa, 'a rebuilt connection');
+    net.restoreNetwork(pa, pb);
+    await Promise.all([state(alice, 'connected'), state(bob, 'connected')]);
+    expect(pcOf(alice)!.fingerprint).toBe(pa.fingerprint);
+    expect([alice.call.view.verification, bob.call.view.verification]).toEqual(['ready', 'ready']);
+    expect([codeOf(alice), codeOf(bob)]).toEqual([code, code]);
+  });
+
+  it('the other side reloads (a new certificate): the code changes and is flagged on the side that had compared it', async () => {
+    const [alice, bob] = await connectedPair();
+    await until(alice, (v) => v.code !== null && v.verification === 'ready', 'a code');
+    const first = codeOf(alice);
+    bob.call.close();
+    const bob2 = open('bob2', { storage: bob.storage });
+    await Promise.all([state(bob2, 'connected'), until(alice, (v) => v.verification === 'changed' && v.code !== null, 'a flagged new code')]);
+    await until(bob2, (v) => v.code !== null, 'a code');
+    expect(codeOf(alice)).not.toBe(first);
+    expect(codeOf(alice)).toBe(codeOf(bob2));
+  });
+
+  it('a message from an app of another protocol version: a clear message, not a silent wait', async () => {
+    const alice = open('alice', { autojoin: true });
+    await state(alice, 'waiting');
+    // Bob's app is older: its messages say v 1. The page can open them (same link), so it knows.
+    const bob = open('bob');
+    await until(bob, (v) => v.phase === 'prejoin', 'prejoin');
+    const sig = () => bob.signaling() as unknown as { send(m: unknown): Promise<void> };
+    const send = sig().send.bind(sig());
+    sig().send = (m) => send({ ...(m as object), v: 1 });
+    bob.call.join();
+    await state(alice, 'error');
+    expect(alice.call.view.error).toBe('peer-outdated');
   });
 });
 

@@ -68,7 +68,7 @@ test('hang-up returns home, the other side waits again, and a new person can joi
   await expectFramesFlowing(alice);
 });
 
-test('a third person sees "This call is full" and cannot disturb the call', async ({ peer }) => {
+test('a third person who taps Join sees "This call is full", cannot disturb the call, and can start a new one', async ({ peer }) => {
   const alice = await peer();
   const bob = await peer();
   const link = await startCall(alice);
@@ -76,7 +76,7 @@ test('a third person sees "This call is full" and cannot disturb the call', asyn
   await expectState(alice, 'connected');
 
   const mallory = await peer();
-  await mallory.goto(link);
+  await joinCall(mallory, link);
   await expectState(mallory, 'full');
   await expect(mallory.getByText('This call is full')).toBeVisible();
   await expect(mallory.getByRole('button', { name: /^Join/ })).toHaveCount(0);
@@ -84,6 +84,28 @@ test('a third person sees "This call is full" and cannot disturb the call', asyn
   await expectFramesFlowing(alice);
   await expectFramesFlowing(bob);
   await expect(callScreen(alice)).toHaveAttribute('data-state', 'connected');
+  // One tap to a fresh link (what a host whose room was squatted needs).
+  await mallory.getByRole('button', { name: 'Start a new call' }).click();
+  await expectState(mallory, 'waiting');
+  const fresh = await mallory.getByTestId('call-link').textContent();
+  expect(fresh).not.toBe(link);
+});
+
+test('opening a link takes no place: someone who only opened it does not lock out the guest', async ({ peer }) => {
+  const alice = await peer();
+  const link = await startCall(alice);
+  // Someone in the group chat opens the link and leaves it on the pre-join screen.
+  const opener = await peer();
+  await opener.goto(link);
+  await expect(opener.getByRole('button', { name: /^Join/ })).toBeEnabled();
+  const bob = await peer();
+  await joinCall(bob, link);
+  await expectState(alice, 'connected');
+  await expectState(bob, 'connected');
+  await expectFramesFlowing(bob);
+  // The opener is still on the pre-join screen and learned nothing; Join now finds the call full.
+  await opener.getByRole('button', { name: /^Join/ }).click();
+  await expectState(opener, 'full');
 });
 
 test('the server logs of a whole call hold no call secret, SDP or candidate', async ({ peer, server }) => {

@@ -2,11 +2,11 @@ import { join } from 'node:path';
 import type { AuthorizePublishHandler } from 'aedes';
 import mqtt from 'mqtt';
 import type { Page } from '@playwright/test';
-import { clientIdFor, deriveKey, deriveRoomId, newSecret, open, parseClientId, peerTopic, roomFilters, seal, verificationCode, type Secret } from '../../protocol/index';
+import { clientIdFor, deriveKey, deriveRoomId, newSecret, open, parseClientId, peerTopic, PROTOCOL_VERSION, roomFilters, seal, toBase64Url, verificationCode, type Secret } from '../../protocol/index';
 import { credentials, newPeerId } from '../helpers/peers';
 import { cleanup, startTestServer, type TestServer } from '../helpers/broker';
 import { REPO } from '../helpers/server';
-import { callScreen, expect, expectFramesFlowing, expectState, joinCall, localFingerprint, newContext, remoteFingerprint, startCall, test } from './fixtures';
+import { callScreen, expect, expectFramesFlowing, expectState, joinCall, newContext, remoteFingerprint, startCall, test } from './fixtures';
 
 /**
  * A hostile relay. The test (never the product) wraps the broker's publish
@@ -62,9 +62,9 @@ test('encrypted signaling: a tampered offer or answer is dropped, never applied'
 /**
  * With encryption bypassed (an attacker who also holds the key), a relay can
  * swap fingerprints and run two DTLS sessions in the middle. The verification
- * code is what exposes it: Alice computes it from (her cert, the attacker's),
- * Bob from (the attacker's other cert, his). Real certificates from Chromium's
- * WebRTC stack, 100 runs.
+ * code is what exposes it: Alice's covers (her cert, the attacker's), Bob's
+ * (the attacker's other cert, his), each with nonces committed before either
+ * was revealed. Real certificates from Chromium's WebRTC stack, 100 runs.
  */
 test('a fingerprint swapped in the middle makes the two verification codes differ, 100 of 100 runs', async ({ peer }) => {
   const page = await peer();
@@ -78,13 +78,15 @@ test('a fingerprint swapped in the middle makes the two verification codes diffe
     for (let i = 0; i < 100; i++) out.push({ alice: await fp(), bob: await fp(), m1: await fp(), m2: await fp() });
     return out;
   });
+  const nonce = () => toBase64Url(crypto.getRandomValues(new Uint8Array(32)));
   let differ = 0;
   for (const r of runs) {
-    const honestA = await verificationCode(r.alice, r.bob);
-    const honestB = await verificationCode(r.bob, r.alice);
+    const [na, nb, n1, n2] = [nonce(), nonce(), nonce(), nonce()];
+    const honestA = await verificationCode({ fingerprint: r.alice, nonce: na }, { fingerprint: r.bob, nonce: nb });
+    const honestB = await verificationCode({ fingerprint: r.bob, nonce: nb }, { fingerprint: r.alice, nonce: na });
     expect(honestA).toEqual(honestB); // no attacker: the codes match
-    const aliceSees = await verificationCode(r.alice, r.m1); // her DTLS peer is the attacker
-    const bobSees = await verificationCode(r.m2, r.bob);
+    const aliceSees = await verificationCode({ fingerprint: r.alice, nonce: na }, { fingerprint: r.m1, nonce: n1 }); // her DTLS peer is the attacker
+    const bobSees = await verificationCode({ fingerprint: r.m2, nonce: n2 }, { fingerprint: r.bob, nonce: nb });
     if (aliceSees.join('') !== bobSees.join('')) differ++;
   }
   expect(differ).toBe(100);
@@ -93,12 +95,11 @@ test('a fingerprint swapped in the middle makes the two verification codes diffe
 /**
  * The same attack end to end through the app: a relay that holds the key (the
  * test derives it from the link) opens every offer and answer, swaps its
- * a=fingerprint for an attacker's, re-seals and forwards it. Each page then
- * shows the code of (its own cert, the attacker's), computed by the app from
- * what it applied, and the two codes differ. (A real attacker would also
- * relay the media through two DTLS sessions; the codes do not depend on that.)
+ * a=fingerprint for an attacker's, re-seals and forwards it. Each side's
+ * commitment binds its real certificate, which the other side never saw, so
+ * both pages report the check as failed and show no code.
  */
-test('through the app: a relay that swaps fingerprints makes the codes on the two screens differ', async ({ browser }) => {
+test('through the app: a relay that swaps fingerprints makes both screens say the security check failed', async ({ browser }) => {
   test.setTimeout(90_000);
   const server = await startTestServer({ distDir: join(REPO, 'dist') });
   try {
@@ -106,7 +107,8 @@ test('through the app: a relay that swaps fingerprints makes the codes on the tw
       const secret = newSecret();
       const key = await deriveKey(secret);
       const attacker = { offer: randomFingerprint(), answer: randomFingerprint() };
-      swapFingerprints(server, key, attacker);
+      const relay = swapFingerprints(server, key, attacker);
+      relay.armed = true;
       const a = await newContext(browser, server.url);
       const b = await newContext(browser, server.url);
       try {
@@ -115,14 +117,13 @@ test('through the app: a relay that swaps fingerprints makes the codes on the tw
         await joinCall(alice, `/call#${secret}`);
         await expectState(alice, 'waiting');
         await joinCall(bob, `/call#${secret}`);
-        // Each page shows the app's derivation from its own cert and the attacker's
-        // (read against the page's current connection: a failed DTLS handshake
-        // makes the app build a new one, with a new cert, and a new code).
-        const [aliceCode, bobCode] = await Promise.all([shownCode(alice, attacker.answer), shownCode(bob, attacker.offer)]);
+        for (const page of [alice, bob]) {
+          await expect(callScreen(page)).toHaveAttribute('data-verification', 'failed');
+          await expect(page.getByTestId('verification-warning')).toContainText('Security check failed');
+        }
         // What each page applied came through the relay.
         expect(await remoteFingerprint(alice)).toBe(attacker.answer);
         expect(await remoteFingerprint(bob)).toBe(attacker.offer);
-        expect(aliceCode).not.toBe(bobCode);
       } finally {
         await a.close();
         await b.close();
@@ -133,22 +134,81 @@ test('through the app: a relay that swaps fingerprints makes the codes on the tw
   }
 });
 
+/**
+ * A relay that behaves until the two people have compared codes, then steps
+ * in: it swaps the fingerprints in a mid-call ICE-restart offer and its
+ * answer. Both screens must warn. Before that, an honest ICE restart keeps
+ * the code and shows no warning (one certificate per page session).
+ */
+test('a fingerprint swapped in a mid-call ICE-restart offer shows the warning on both sides; an honest restart keeps the code', async ({ browser }) => {
+  test.setTimeout(90_000);
+  const server = await startTestServer({ distDir: join(REPO, 'dist') });
+  const secret = newSecret();
+  const relay = swapFingerprints(server, await deriveKey(secret), { offer: randomFingerprint(), answer: randomFingerprint() }, { withholdCandidates: false });
+  const a = await newContext(browser, server.url);
+  const b = await newContext(browser, server.url);
+  try {
+    const alice = await a.newPage();
+    const bob = await b.newPage();
+    await joinCall(alice, `/call#${secret}`);
+    await expectState(alice, 'waiting');
+    await joinCall(bob, `/call#${secret}`);
+    await expectState(alice, 'connected');
+    await expectState(bob, 'connected');
+    const codeOf = async (page: Page) => {
+      await expect(callScreen(page)).toHaveAttribute('data-verification', 'ready');
+      if ((await page.getByTestId('verification-code').count()) === 0) await page.getByRole('button', { name: /Call quality/ }).click();
+      return (await page.getByTestId('verification-code').textContent())!;
+    };
+    const code = await codeOf(alice);
+    expect(await codeOf(bob)).toBe(code);
+
+    // An honest ICE restart (Alice's network changed): same certificates, same code, no warning.
+    const before = Number(await callScreen(alice).getAttribute('data-negotiations'));
+    await alice.evaluate(() => dispatchEvent(new Event('online')));
+    await expect.poll(async () => Number(await callScreen(alice).getAttribute('data-negotiations'))).toBeGreaterThan(before);
+    await expectFramesFlowing(bob);
+    expect([await codeOf(alice), await codeOf(bob)]).toEqual([code, code]);
+    await expect(alice.getByTestId('verification-warning')).toHaveCount(0);
+
+    // Now the relay steps in on the next restart.
+    relay.armed = true;
+    await alice.evaluate(() => dispatchEvent(new Event('online')));
+    for (const page of [alice, bob]) {
+      await expect(page.getByTestId('verification-warning')).toBeVisible();
+      await expect(callScreen(page)).not.toHaveAttribute('data-verification', 'ready');
+    }
+    expect(relay.swapped).toBeGreaterThanOrEqual(2); // the offer and its answer
+  } finally {
+    await a.close();
+    await b.close();
+    await cleanup();
+  }
+});
+
 function randomFingerprint(): string {
   return [...crypto.getRandomValues(new Uint8Array(32))].map((x) => x.toString(16).padStart(2, '0').toUpperCase()).join(':');
 }
 
-/** The test's relay (never the product): re-seals every offer and answer with the attacker's fingerprint. */
-function swapFingerprints(server: TestServer, key: CryptoKey, attacker: { offer: string; answer: string }): void {
+/**
+ * The test's relay (never the product): while `armed`, re-seals every offer
+ * and answer with the attacker's fingerprint. By default it also withholds
+ * candidates, so ICE never starts and DTLS never fails: the first connection
+ * stays on screen while the test reads it.
+ */
+function swapFingerprints(server: TestServer, key: CryptoKey, attacker: { offer: string; answer: string }, opts: { withholdCandidates?: boolean } = {}): { armed: boolean; swapped: number } {
+  const withhold = opts.withholdCandidates ?? true;
+  const state = { armed: false, swapped: 0 };
   const broker = server.broker as unknown as { authorizePublish: AuthorizePublishHandler };
   const original = (broker as { __original?: AuthorizePublishHandler }).__original ?? broker.authorizePublish;
   (broker as { __original?: AuthorizePublishHandler }).__original = original;
-  // Candidates are withheld too, so ICE never starts and DTLS never fails: the
-  // first connection (and its code) stays on screen while the test reads it.
-  const rewrite = (sdp: string, fp: string) =>
-    sdp.replace(/^a=fingerprint:sha-256 \S+/gm, `a=fingerprint:sha-256 ${fp}`).replace(/^a=candidate:.*\r\n/gm, '');
+  const rewrite = (sdp: string, fp: string) => {
+    const out = sdp.replace(/^a=fingerprint:sha-256 \S+/gm, `a=fingerprint:sha-256 ${fp}`);
+    return withhold ? out.replace(/^a=candidate:.*\r\n/gm, '') : out;
+  };
   broker.authorizePublish = (client, packet, done) =>
     original.call(server.broker, client, packet, (err) => {
-      if (err || packet.payload.length === 0) return done(err);
+      if (err || packet.payload.length === 0 || !state.armed) return done(err);
       void (async () => {
         try {
           const m = JSON.parse(await open(key, packet.topic, new Uint8Array(packet.payload as Buffer))) as {
@@ -156,13 +216,16 @@ function swapFingerprints(server: TestServer, key: CryptoKey, attacker: { offer:
             offer?: { sdp: string } | null;
             description?: { type: string; sdp: string };
           };
-          if (m.type === 'candidate') {
+          if (m.type === 'candidate' && withhold) {
             packet.payload = Buffer.from('withheld by the relay'); // fails to open: dropped by the page
             done(null);
             return;
           }
           if (m.type === 'presence' && m.offer) m.offer.sdp = rewrite(m.offer.sdp, attacker.offer);
-          if (m.type === 'description' && m.description) m.description.sdp = rewrite(m.description.sdp, m.description.type === 'offer' ? attacker.offer : attacker.answer);
+          if (m.type === 'description' && m.description) {
+            m.description.sdp = rewrite(m.description.sdp, m.description.type === 'offer' ? attacker.offer : attacker.answer);
+            state.swapped++;
+          }
           packet.payload = Buffer.from(await seal(key, packet.topic, JSON.stringify(m)));
         } catch {
           // Not for this run's key (a page of an earlier run still closing): leave it.
@@ -170,21 +233,7 @@ function swapFingerprints(server: TestServer, key: CryptoKey, attacker: { offer:
         done(null);
       })();
     });
-}
-
-/** Opens the details panel; resolves with the code once it is the one of (this page's cert, `remoteFp`). */
-async function shownCode(page: Page, remoteFp: string): Promise<string> {
-  await page.getByRole('button', { name: /Call quality/ }).click();
-  const code = page.getByTestId('verification-code');
-  let shown = '';
-  await expect
-    .poll(async () => {
-      shown = (await code.textContent()) ?? '';
-      const want = (await verificationCode(await localFingerprint(page), remoteFp)).join(' ');
-      return shown === want ? 'matches' : `shown "${shown}", expected "${want}"`;
-    })
-    .toBe('matches');
-  return shown;
+  return state;
 }
 
 /**
@@ -211,12 +260,12 @@ test('sealed but invalid signaling (huge SDP, two fingerprints, 51 candidates, n
     await insider.subscribeAsync(roomFilters(room), { qos: 1 });
     const fp = (byte: string) => Array(32).fill(byte).join(':');
     const sdp = (extra = '') => `v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=fingerprint:sha-256 ${fp('AB')}\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\n${extra}`;
-    const presence = (offerSdp: string) => JSON.stringify({ v: 1, from: me, session: 'insider', gen: 1, type: 'presence', offer: { type: 'offer', sdp: offerSdp } });
+    const presence = (offerSdp: string) => JSON.stringify({ v: PROTOCOL_VERSION, from: me, session: 'insider', gen: 1, type: 'presence', offer: { type: 'offer', sdp: offerSdp } });
     const cases: Array<[reason: string, plaintext: string]> = [
       ['sdp-size', presence(sdp(`a=x-pad:${'y'.repeat(17 * 1024)}\r\n`))],
       ['fingerprint', presence(sdp(`a=fingerprint:sha-256 ${fp('CD')}\r\n`))],
       ['sdp-candidates', presence(sdp(Array.from({ length: 51 }, (_, i) => `a=candidate:${i} 1 udp 1 192.0.2.1 ${1000 + i} typ host\r\n`).join('')))],
-      ['json', '{"v":1,"from":'],
+      ['json', '{"v":2,"from":'],
     ];
     const topic = peerTopic(room, me, 'presence');
     for (const [, plaintext] of cases) await insider.publishAsync(topic, Buffer.from(await seal(key, topic, plaintext)), { qos: 1, retain: true });

@@ -46,6 +46,7 @@ test.describe('two server processes on Redis act as one broker', () => {
 
       const mallory = await cm.newPage();
       await mallory.goto(`/call#${secret}`);
+      await mallory.getByRole('button', { name: /^Join/ }).click();
       await expectState(mallory, 'full');
 
       // Process A dies with Alice on it; a new process takes its address (what a load balancer does).

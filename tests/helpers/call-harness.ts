@@ -15,7 +15,7 @@ import type { MediaControlsState } from '../../app/media/controls';
 import { createIceProvider } from '../../app/signaling/ice';
 import { MqttSignaling } from '../../app/signaling/mqtt';
 import type { ReconnectPolicy } from '../../app/signaling/reconnect';
-import { activity, cameraStream, FakeNet, type FakeStream } from './fake-webrtc';
+import { activity, cameraStream, fakeCertificate, FakeNet, type FakeStream } from './fake-webrtc';
 
 /** A manual clock: timers fire only when the test advances it. */
 export class FakeClock implements Clock {
@@ -194,6 +194,7 @@ export function party(o: PartyOptions): Party {
     onceOnline: async () => undefined,
     createIceProvider: (clientId, fallback, onUpdate) => createIceProvider(clientId, fallback, onUpdate, { clock: o.clock, fetch: (url, init) => fetch(`${o.origin}${String(url)}`, init) }),
     createPeerConnection: (config) => o.net.factory(config),
+    generateCertificate: async () => fakeCertificate(),
     createMediaStream: () => new (class {
       private tracks: unknown[] = [];
       addTrack = (t: unknown) => void this.tracks.push(t);

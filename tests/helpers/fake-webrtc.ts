@@ -64,6 +64,13 @@ interface Transceiver {
   announced: boolean;
 }
 
+/** Stands in for an RTCCertificate: what matters to the call is its fingerprint. */
+export interface FakeCertificate {
+  fingerprint: string;
+}
+
+export const fakeCertificate = (): RTCCertificate => ({ fingerprint: fingerprint() }) as unknown as RTCCertificate;
+
 const fingerprint = () => [...randomBytes(32)].map((b) => b.toString(16).padStart(2, '0').toUpperCase()).join(':');
 
 /** Links the fake peer connections of one test: who can reach whom, and what the network does. */
@@ -129,7 +136,8 @@ export class FakePeerConnection extends EventEmitter {
   remoteDescription: { type: 'offer' | 'answer'; sdp: string } | null = null;
   private stableLocal: { type: 'offer' | 'answer'; sdp: string } | null = null;
   readonly transceivers: Transceiver[] = [];
-  readonly fingerprint = fingerprint();
+  /** From the certificate we were given (one per page session), else our own. */
+  readonly fingerprint: string;
   localUfrag = randomBytes(4).toString('hex');
   private restartPending = false;
   private negotiationQueued = false;
@@ -144,6 +152,7 @@ export class FakePeerConnection extends EventEmitter {
     private config: RTCConfiguration,
   ) {
     super();
+    this.fingerprint = (config.certificates?.[0] as unknown as FakeCertificate | undefined)?.fingerprint ?? fingerprint();
     net.pcs.add(this);
   }
 

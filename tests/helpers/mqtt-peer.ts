@@ -30,6 +30,7 @@ import {
   type RoomId,
   type SignalMessage,
   type TopicKind,
+  PROTOCOL_VERSION,
 } from '../../protocol/index';
 import { subscribeGranted } from './broker';
 import { appClientOptions, connack } from './mqtt-client';
@@ -114,7 +115,7 @@ export async function connectAt(url: string, { room, key }: TestRoom, peer: Peer
     granted: [],
     received,
     async publish(body) {
-      const message = { v: 1, from: peer, session, gen: 0, ...body } as SignalMessage;
+      const message = { v: PROTOCOL_VERSION, from: peer, session, gen: 0, ...body } as SignalMessage;
       const topic = peerTopic(room, peer, topicKindOf(message.type));
       await client.publishAsync(topic, Buffer.from(await sealMessage(key, topic, message)), { qos: 1, retain: message.type === 'presence' });
     },

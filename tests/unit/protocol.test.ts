@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   clientIdFor, DecryptError, deriveKey, deriveRoomId, fromBase64Url, isSecret, MAX_SDP_CHARS, newPeerId, newSecret, openMessage,
   parseClientId, parseMessage, parseRoomFilter, parseTopic, peerTopic, ProtocolError, roomFilters, sdpFingerprint, sealMessage,
-  toBase64Url, verificationCode, type SignalMessage, isPeerId, isPeerToken, newPeerToken, peerIdOf, type PeerToken,
+  toBase64Url, verificationCode, verifyCommitment, type SignalMessage, PROTOCOL_VERSION, isPeerId, isPeerToken, newPeerToken, peerIdOf, type PeerToken,
 } from '../../protocol/index';
 import { peerIdOfSync } from '../helpers/peers';
 
@@ -71,7 +71,7 @@ describe('crypto', () => {
     const room = await deriveRoomId(secret);
     const peer = newPeerId();
     const topic = peerTopic(room, peer, 'presence');
-    const msg: SignalMessage = { v: 1, from: peer, session: 'abc', gen: 1, type: 'presence', offer: { type: 'offer', sdp: sdp() } };
+    const msg: SignalMessage = { v: PROTOCOL_VERSION, from: peer, session: 'abc', gen: 1, type: 'presence', offer: { type: 'offer', sdp: sdp() } };
     const sealed = await sealMessage(key, topic, msg);
     expect(new TextDecoder().decode(sealed)).not.toContain('fingerprint');
     expect(await openMessage(key, topic, 'presence', sealed)).toEqual(msg);
@@ -87,7 +87,7 @@ describe('crypto', () => {
 });
 
 describe('message validation', () => {
-  const env = { v: 1, from: newPeerId(), session: 's1', gen: 1 };
+  const env = { v: PROTOCOL_VERSION, from: newPeerId(), session: 's1', gen: 1 };
   const to = { session: 's2', gen: 1 };
   const parse = (x: unknown, kind: 'presence' | 'signal' = 'signal') => parseMessage(JSON.stringify(x), kind);
 
@@ -101,7 +101,9 @@ describe('message validation', () => {
 
   it.each([
     ['garbage JSON', '{not json', 'json'],
-    ['wrong version', JSON.stringify({ ...env, v: 2, type: 'bye', to: null }), 'version'],
+    ['wrong version (v1, before the verification commitment)', JSON.stringify({ ...env, v: 1, type: 'bye', to: null }), 'version'],
+    ['verify-commit that is not a 32-byte digest', JSON.stringify({ ...env, type: 'verify-commit', to, commit: 'abc' }), 'shape'],
+    ['verify-reveal without a nonce', JSON.stringify({ ...env, type: 'verify-reveal', to }), 'shape'],
     ['unknown type', JSON.stringify({ ...env, type: 'hack', to: null }), 'shape'],
     ['presence on signal topic', JSON.stringify({ ...env, type: 'presence', offer: null }), 'topic'],
     ['bad peer id', JSON.stringify({ ...env, from: 'x', type: 'bye', to: null }), 'shape'],
@@ -124,12 +126,24 @@ describe('message validation', () => {
   });
 });
 
+/** The worked example in protocol/README.md, computed there by an independent implementation (Python hashlib). */
+const README_COMMIT = 'Q884RcXyH_UptwJ1UdHMd0G93DbejbFd1KWgo97kdRA';
+const README_CODE = '📎 🐰 🔧 📁';
+
 describe('verification code', () => {
-  it('is the same for both sides and changes when a fingerprint changes', async () => {
-    const a = await verificationCode(FP_A, FP_B);
+  const N1 = toBase64Url(new Uint8Array(32).fill(1));
+  const N2 = toBase64Url(new Uint8Array(32).fill(2));
+  it('is the same for both sides and changes when a fingerprint or a nonce changes', async () => {
+    const a = await verificationCode({ fingerprint: FP_A, nonce: N1 }, { fingerprint: FP_B, nonce: N2 });
     expect(a).toHaveLength(4);
-    expect(await verificationCode(FP_B, FP_A)).toEqual(a);
+    expect(await verificationCode({ fingerprint: FP_B, nonce: N2 }, { fingerprint: FP_A, nonce: N1 })).toEqual(a);
     const tampered = FP_B.slice(0, -2) + (FP_B.endsWith('E0') ? 'E1' : 'E0');
-    expect(await verificationCode(FP_A, tampered)).not.toEqual(a);
+    expect(await verificationCode({ fingerprint: FP_A, nonce: N1 }, { fingerprint: tampered, nonce: N2 })).not.toEqual(a);
+    expect(await verificationCode({ fingerprint: FP_A, nonce: N2 }, { fingerprint: FP_B, nonce: N1 })).not.toEqual(a);
+  });
+
+  it('matches the worked example in protocol/README.md (the bits, the order, the emoji list)', async () => {
+    expect(await verifyCommitment(FP_A, N1)).toBe(README_COMMIT);
+    expect((await verificationCode({ fingerprint: FP_A, nonce: N1 }, { fingerprint: FP_B, nonce: N2 })).join(' ')).toBe(README_CODE);
   });
 });
