@@ -9,48 +9,22 @@
  * Opening a link prepares what the tap doesn't need: camera preview, key
  * derivation, the broker connection. Join takes the place in the room.
  */
-import { clientIdFor, deriveKey, deriveRoomId, isSecret, PROTOCOL_VERSION, type MediaState, type RoomId } from '../../protocol/index';
-import type { MediaControlsState } from '../media/controls';
+import { clientIdFor, deriveKey, deriveRoomId, isSecret, PROTOCOL_VERSION, type RoomId } from '../../protocol/index';
 import type { ClientConfig } from '../signaling/config';
 import type { IceProvider } from '../signaling/ice';
 import { Emitter } from '../lib/emitter';
-import { CallError, isCallError, type CallErrorReason } from './errors';
-import { initialContext, transition, type CallState } from './machine';
+import { CallError, isCallError } from './errors';
+import { initialContext, transition } from './machine';
 import type { CallPorts, MediaControlsPort, SignalingConnection, SignalingStatus } from './ports';
 import { QualityMonitor } from './quality';
-import { Verifier, type VerificationStatus } from './verifier';
+import { Verifier } from './verifier';
 import { markJoined, recentlyJoined, tabPeer, takeAutojoin, touchJoined } from './rejoin';
 import { CallSession } from './session';
-import type { Quality } from './stats';
+import { withTimeout } from './timers';
+import { initialView, type CallView } from './view';
 
+export type { CallView, Phase } from './view';
 export type { CallPorts, MediaControlsPort } from './ports';
-
-export type Phase = 'loading' | 'prejoin' | 'call';
-
-export interface CallView {
-  phase: Phase;
-  /** The call screen's state; before the session reports, we are connecting to the server. */
-  state: CallState;
-  error: CallErrorReason | null;
-  /** The other person hung up or vanished and we wait again. */
-  remoteLeft: boolean;
-  /** No network: the pre-join screen says so and Join waits for it. */
-  offline: boolean;
-  signaling: SignalingStatus;
-  /** Join was tapped and the answer is being made: the call screen follows in a moment. */
-  joining: boolean;
-  /** Offers and answers sent so far (tests read it: a track switch must not add any). */
-  negotiations: number;
-  localStream: MediaStream | null;
-  remoteStream: MediaStream | null;
-  remoteMedia: MediaState | null;
-  media: MediaControlsState | null;
-  quality: Quality | null;
-  /** The verification code both screens show, once worked out (verifier.ts). */
-  code: string[] | null;
-  /** `changed`: the other side's certificate changed after a code was shown: compare again. */
-  verification: VerificationStatus;
-}
 
 export type CallEvents = {
   change: (view: CallView) => void;
@@ -66,23 +40,8 @@ const HANGUP_CLOSE_MS = 1_000;
 
 export class Call extends Emitter<CallEvents> {
   readonly link: string;
-  private v: CallView = {
-    phase: 'loading',
-    state: 'connecting',
-    error: null,
-    remoteLeft: false,
-    offline: false,
-    signaling: 'connecting',
-    joining: false,
-    negotiations: 0,
-    localStream: null,
-    remoteStream: null,
-    remoteMedia: null,
-    media: null,
-    quality: null,
-    code: null,
-    verification: 'pending',
-  };
+  private v: CallView = initialView();
+
   private closed = false;
   private session: CallSession | null = null;
   private signaling: SignalingConnection | null = null;
@@ -397,8 +356,8 @@ export class Call extends Emitter<CallEvents> {
     this.hangingUp ??= (async () => {
       this.controls?.stop();
       void this.ports.wakeLock.release();
-      await this.withTimeout(this.session?.hangup(), HANGUP_BYE_MS);
-      await this.withTimeout(this.signaling?.close(), HANGUP_CLOSE_MS);
+      await withTimeout(this.ports.clock, this.session?.hangup(), HANGUP_BYE_MS);
+      await withTimeout(this.ports.clock, this.signaling?.close(), HANGUP_CLOSE_MS);
     })();
     return this.hangingUp;
   }
@@ -424,16 +383,4 @@ export class Call extends Emitter<CallEvents> {
     this.removeAllListeners();
   }
 
-  private withTimeout(p: Promise<unknown> | undefined, ms: number): Promise<void> {
-    const clock = this.ports.clock;
-    return new Promise((resolve) => {
-      const t = clock.setTimeout(resolve, ms);
-      void Promise.resolve(p)
-        .catch(() => undefined)
-        .finally(() => {
-          clock.clearTimeout(t);
-          resolve();
-        });
-    });
-  }
 }

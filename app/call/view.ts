@@ -1,0 +1,56 @@
+/**
+ * What the controller shows the UI: one snapshot, replaced as a whole by its
+ * one setter (controller.ts `update`), so a view is never half-changed.
+ */
+import type { MediaState } from '../../protocol/index';
+import type { MediaControlsState } from '../media/controls';
+import type { CallErrorReason } from './errors';
+import type { CallState } from './machine';
+import type { SignalingStatus } from './ports';
+import type { Quality } from './stats';
+import type { VerificationStatus } from './verifier';
+
+export type Phase = 'loading' | 'prejoin' | 'call';
+
+export interface CallView {
+  phase: Phase;
+  /** The call screen's state; before the session reports, we are connecting to the server. */
+  state: CallState;
+  error: CallErrorReason | null;
+  /** The other person hung up or vanished and we wait again. */
+  remoteLeft: boolean;
+  /** No network: the pre-join screen says so and Join waits for it. */
+  offline: boolean;
+  signaling: SignalingStatus;
+  /** Join was tapped and the answer is being made: the call screen follows in a moment. */
+  joining: boolean;
+  /** Offers and answers sent so far (tests read it: a track switch must not add any). */
+  negotiations: number;
+  localStream: MediaStream | null;
+  remoteStream: MediaStream | null;
+  remoteMedia: MediaState | null;
+  media: MediaControlsState | null;
+  quality: Quality | null;
+  /** The verification code both screens show, once worked out (verifier.ts). */
+  code: string[] | null;
+  /** `changed`: the other side's certificate changed after a code was shown: compare again. */
+  verification: VerificationStatus;
+}
+
+export const initialView = (): CallView => ({
+  phase: 'loading',
+  state: 'connecting',
+  error: null,
+  remoteLeft: false,
+  offline: false,
+  signaling: 'connecting',
+  joining: false,
+  negotiations: 0,
+  localStream: null,
+  remoteStream: null,
+  remoteMedia: null,
+  media: null,
+  quality: null,
+  code: null,
+  verification: 'pending',
+});
