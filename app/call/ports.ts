@@ -104,6 +104,7 @@ export interface SignalingParams {
   brokerUrl: string;
   room: RoomId;
   peerId: PeerId;
+  /** Proves peerId to our broker (peerId = hash of it); any other broker ignores it. */
   token: PeerToken;
   key: CryptoKey;
   log: Logger;

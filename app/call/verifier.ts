@@ -54,7 +54,7 @@ export class Verifier extends Emitter<VerifierEvents> {
   private rounds = 0;
   /** The first code shown for this peer: any later, different code is flagged. */
   private firstCode: string | null = null;
-  /** A reveal that came before we pinned their fingerprint (their description still being applied). */
+  /** A reveal that came before their commitment or before we pinned their fingerprint. */
   private pendingReveal: string | null = null;
   /** Every step runs in order: they await hashing, and must not interleave. */
   private queue: Promise<void> = Promise.resolve();
@@ -147,6 +147,10 @@ export class Verifier extends Emitter<VerifierEvents> {
     if (this.theirCommit !== null) await this.startRound();
     this.theirCommit = commit;
     await this.maybeReveal();
+    // Their reveal overtook this commitment: check it now.
+    const early = this.pendingReveal;
+    this.pendingReveal = null;
+    if (early) await this.revealArrived(early);
   }
 
   /** Step 3: only once their commitment is here and their fingerprint is pinned. */
@@ -158,8 +162,9 @@ export class Verifier extends Emitter<VerifierEvents> {
   }
 
   private async revealArrived(nonce: string): Promise<void> {
-    if (!this.theirCommit || this.theirNonce || fromBase64Url(nonce)?.length !== VERIFY_NONCE_BYTES) return;
-    if (!this.pinned) {
+    if (this.theirNonce || fromBase64Url(nonce)?.length !== VERIFY_NONCE_BYTES) return;
+    if (!this.theirCommit || !this.pinned) {
+      // Early: kept until their commitment is here and their fingerprint is pinned (never used before both).
       this.pendingReveal = nonce;
       return;
     }

@@ -15,23 +15,13 @@ import {
   sealMessage,
   topicKindOf,
   type PeerId,
-  type PeerToken,
-  type RoomId,
   type SignalMessage,
 } from '../../protocol/index';
-import type { Logger } from '../call/negotiator';
-import { realClock, type Clock, type SignalingEvents, type SignalingPort, type SignalingStatus } from '../call/ports';
+import { realClock, type Clock, type SignalingEvents, type SignalingParams, type SignalingPort, type SignalingStatus } from '../call/ports';
 import { Emitter } from '../lib/emitter';
 import { defaultReconnectPolicy, type ReconnectPolicy } from './reconnect';
 
-export interface SignalingOptions {
-  brokerUrl: string;
-  room: RoomId;
-  peerId: PeerId;
-  /** Proves peerId to our broker (peerId = hash of it); any other broker ignores it. */
-  token: PeerToken;
-  key: CryptoKey;
-  log: Logger;
+export interface SignalingOptions extends SignalingParams {
   reconnectPolicy?: ReconnectPolicy;
   clock?: Clock;
   /** mqtt.js itself; tests pass the Node build. */
@@ -52,6 +42,7 @@ export class MqttSignaling extends Emitter<SignalingEvents> implements Signaling
   private lostAt: number | null = null;
   private retryTimer: unknown = null;
   private closed = false;
+  private sealing: Promise<void> = Promise.resolve();
   /** Subscribe to the room (which takes a place in it) on every connect, once asked to. */
   private entered = false;
   private readonly clock: Clock;
@@ -178,7 +169,16 @@ export class MqttSignaling extends Emitter<SignalingEvents> implements Signaling
     if (!client || this.closed) return;
     const kind = topicKindOf(message.type);
     const topic = peerTopic(this.opts.room, this.peerId, kind);
-    const payload = await sealMessage(this.opts.key, topic, message);
+    // Sealing is async and takes longer for a big SDP than for a small message,
+    // so without this chain a candidate or a verification step sent after an
+    // answer could be published before it. Seals run one after another and
+    // each publish starts in call order; the PUBACKs are not waited for.
+    const sealed = this.sealing.then(() => sealMessage(this.opts.key, topic, message));
+    this.sealing = sealed.then(
+      () => undefined,
+      () => undefined,
+    );
+    const payload = await sealed;
     await client.publishAsync(topic, payload as Buffer, { qos: 1, retain: kind === 'presence' });
   }
 

@@ -5,50 +5,12 @@
  * states both sides pass through and the messages they send, which is what
  * the binding rules (session.ts: arrive, onPresence, onDescription) decide.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { newSecret } from '../../protocol/index';
-import { cleanup, startTestServer, type TestServer } from '../helpers/broker';
-import { FakeClock, kinds, MemoryStorage, party, state, until, type Party, type PartyOptions } from '../helpers/call-harness';
-import { FakeNet, type FakePeerConnection } from '../helpers/fake-webrtc';
+import { describe, expect, it } from 'vitest';
+import { startTestServer } from '../helpers/broker';
+import { callTestbed, FakeClock, kinds, MemoryStorage, state, until } from '../helpers/call-harness';
 
-let server: TestServer;
-let net: FakeNet;
-let clock: FakeClock;
-let secret: string;
-const parties: Party[] = [];
-
-beforeEach(async () => {
-  server = await startTestServer();
-  net = new FakeNet();
-  clock = new FakeClock();
-  secret = newSecret();
-});
-
-afterEach(async () => {
-  for (const p of parties.splice(0)) p.call.close();
-  await cleanup();
-});
-
-function open(name: string, extra: Partial<PartyOptions> = {}): Party {
-  const p = party({ name, secret, origin: server.url, brokerUrl: server.mqttUrl, net, clock, ...extra });
-  parties.push(p);
-  void p.call.open();
-  return p;
-}
-
-const pcOf = (p: Party) => [...net.pcs].find((pc) => (p.call as unknown as { pc: unknown }).pc === pc) as FakePeerConnection | undefined;
-
-/** Alice taps Start (her page joins at once); Bob opens the link and taps Join. */
-async function connectedPair(): Promise<[Party, Party]> {
-  const alice = open('alice', { autojoin: true });
-  await state(alice, 'waiting');
-  await until(alice, () => alice.sent.some((m) => m.type === 'presence' && m.offer?.sdp.includes('a=candidate')), 'a retained offer with candidates');
-  const bob = open('bob');
-  await until(bob, (v) => v.phase === 'prejoin', 'the pre-join screen');
-  bob.call.join();
-  await Promise.all([state(alice, 'connected'), state(bob, 'connected')]);
-  return [alice, bob];
-}
+const t = callTestbed();
+const { open, pcOf, connectedPair } = t;
 
 describe('a call through the controller', () => {
   it('an ordinary call: waiting, then connecting, then connected on both sides', async () => {
@@ -65,7 +27,7 @@ describe('a call through the controller', () => {
     expect(bob.call.view.remoteStream).not.toBeNull();
     expect(bob.call.view.negotiations).toBe(1);
     // The verification code appears once both descriptions are known, the same on both sides.
-    await clock.advance(1_000);
+    await t.clock.advance(1_000);
     await until(alice, (v) => v.code !== null, 'a verification code');
     await until(bob, (v) => v.code !== null, 'a verification code');
     expect(alice.call.view.code).toEqual(bob.call.view.code);
@@ -79,7 +41,7 @@ describe('a call through the controller', () => {
     bob.call.join();
     // Each waits a moment for a retained offer after its SUBACK; then both start at once.
     await Promise.all([until(alice, (v) => v.signaling === 'connected', 'in the room'), until(bob, (v) => v.signaling === 'connected', 'in the room')]);
-    await clock.advance(250);
+    await t.clock.advance(250);
     await Promise.all([state(alice, 'connected'), state(bob, 'connected')]);
     // Exactly one of them answered the other's offer on the live connection.
     const answers = [...kinds(alice), ...kinds(bob)].filter((k) => k === 'answer');
@@ -125,14 +87,14 @@ describe('a call through the controller', () => {
 
   it('a broker restart: signaling reconnects within the policy cap and the call never leaves connected', async () => {
     const [alice, bob] = await connectedPair();
-    const port = server.port;
+    const port = t.server.port;
     const before = alice.states.length;
-    await server.close();
+    await t.server.close();
     await Promise.all([until(alice, (v) => v.signaling === 'reconnecting', 'reconnecting'), until(bob, (v) => v.signaling === 'reconnecting', 'reconnecting')]);
-    server = await startTestServer({ port });
+    t.server = await startTestServer({ port });
     // However many attempts failed meanwhile, the next one is at most 1.8 s away.
     for (let i = 0; i < 10 && (alice.call.view.signaling !== 'connected' || bob.call.view.signaling !== 'connected'); i++) {
-      await clock.advance(1_800);
+      await t.clock.advance(1_800);
       await Promise.race([Promise.all([until(alice, (v) => v.signaling === 'connected', 'back', 1_000), until(bob, (v) => v.signaling === 'connected', 'back', 1_000)]), new Promise((r) => setTimeout(r, 1_000))]).catch(() => undefined);
     }
     expect(alice.call.view.signaling).toBe('connected');
@@ -144,7 +106,7 @@ describe('a call through the controller', () => {
   });
 
   it('a late candidate: the offer went out without candidates and they trickle in after the answer', async () => {
-    net.holdCandidates = true;
+    t.net.holdCandidates = true;
     const alice = open('alice', { autojoin: true });
     await state(alice, 'waiting');
     const bob = open('bob');
@@ -154,7 +116,7 @@ describe('a call through the controller', () => {
     await until(alice, (v) => v.state === 'connecting', 'connecting');
     // Nobody has a candidate of the other: ICE can't succeed yet.
     expect(pcOf(alice)?.connectionState).not.toBe('connected');
-    net.releaseCandidates();
+    t.net.releaseCandidates();
     await Promise.all([state(alice, 'connected'), state(bob, 'connected')]);
     expect(alice.sent.filter((m) => m.type === 'candidate').length).toBeGreaterThan(0);
   });
@@ -170,7 +132,7 @@ describe('a call through the controller', () => {
     await state(alice, 'connecting');
     // ...until Alice's connect timeout rebuilds her connection (generation 2) halfway.
     const firstPc = pcOf(alice)!;
-    await clock.advance(10_000);
+    await t.clock.advance(10_000);
     await until(alice, () => pcOf(alice) !== firstPc && pcOf(alice) !== undefined, 'a rebuilt connection');
     const rebuilt = pcOf(alice)!;
     await release();

@@ -3,51 +3,14 @@
  * in-process, real mqtt.js and fake WebRTC: bad links, refused cameras,
  * offline starts, cut networks, a server that stays away, and leaving.
  */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { newSecret } from '../../protocol/index';
+import { describe, expect, it } from 'vitest';
 import { CallError } from '../../app/call/errors';
 import { fetchClientConfig, waitForServer } from '../../app/signaling/config';
 import { createReconnectPolicy } from '../../app/signaling/reconnect';
-import { cleanup, startTestServer, type TestServer } from '../helpers/broker';
-import { FakeClock, kinds, party, state, until, type Party, type PartyOptions } from '../helpers/call-harness';
-import { FakeNet, type FakePeerConnection } from '../helpers/fake-webrtc';
+import { callTestbed, kinds, state, until, type Party } from '../helpers/call-harness';
 
-let server: TestServer;
-let net: FakeNet;
-let clock: FakeClock;
-let secret: string;
-const parties: Party[] = [];
-
-beforeEach(async () => {
-  server = await startTestServer();
-  net = new FakeNet();
-  clock = new FakeClock();
-  secret = newSecret();
-});
-
-afterEach(async () => {
-  for (const p of parties.splice(0)) p.call.close();
-  await cleanup();
-});
-
-function open(name: string, extra: Partial<PartyOptions> = {}): Party {
-  const p = party({ name, secret, origin: server.url, brokerUrl: server.mqttUrl, net, clock, ...extra });
-  parties.push(p);
-  void p.call.open();
-  return p;
-}
-
-const pcOf = (p: Party) => (p.call as unknown as { pc: FakePeerConnection | null }).pc;
-
-async function connectedPair(bobExtra: Partial<PartyOptions> = {}): Promise<[Party, Party]> {
-  const alice = open('alice', { autojoin: true });
-  await state(alice, 'waiting');
-  const bob = open('bob', bobExtra);
-  await until(bob, (v) => v.phase === 'prejoin', 'prejoin');
-  bob.call.join();
-  await Promise.all([state(alice, 'connected'), state(bob, 'connected')]);
-  return [alice, bob];
-}
+const t = callTestbed();
+const { open, pcOf, connectedPair } = t;
 
 describe('failures a person can meet', () => {
   it('a damaged link says so, through the state machine, without touching the server', async () => {
@@ -69,7 +32,7 @@ describe('failures a person can meet', () => {
     let wake: () => void = () => undefined;
     const p = open('bob', {
       overrides: {
-        fetchConfig: async () => (online ? { brokerUrl: server.mqttUrl, iceServers: [] } : Promise.reject(new TypeError('Failed to fetch'))),
+        fetchConfig: async () => (online ? { brokerUrl: t.server.mqttUrl, iceServers: [] } : Promise.reject(new TypeError('Failed to fetch'))),
         onceOnline: () => new Promise<void>((resolve) => (wake = resolve)),
       },
     });
@@ -79,17 +42,17 @@ describe('failures a person can meet', () => {
     await until(p, (v) => !v.offline && v.signaling === 'ready', 'online, not yet in the room');
     p.call.join();
     await until(p, (v) => v.signaling === 'connected', 'in the room');
-    await clock.advance(250); // nobody's retained offer came: start as the one who waits
+    await t.clock.advance(250); // nobody's retained offer came: start as the one who waits
     await state(p, 'waiting');
   });
 
   it('a server that stays away: the policy gives up and the person gets a message (not endless spinning)', async () => {
     const p = open('bob', { reconnectPolicy: createReconnectPolicy({ giveUpAfterMs: 5_000 }) });
     await until(p, (v) => v.phase === 'prejoin' && v.signaling === 'ready', 'prejoin');
-    await server.close();
+    await t.server.close();
     await until(p, (v) => v.signaling === 'reconnecting', 'reconnecting');
     for (let i = 0; i < 20 && p.call.view.state !== 'error'; i++) {
-      await clock.advance(1_000);
+      await t.clock.advance(1_000);
       await new Promise((r) => setTimeout(r, 20)); // let each refused attempt come back
     }
     expect(p.call.view).toMatchObject({ state: 'error', error: 'signaling-unreachable', signaling: 'failed' });
@@ -98,12 +61,12 @@ describe('failures a person can meet', () => {
   it('a call whose media still flows goes on when signaling gives up', async () => {
     const policy = createReconnectPolicy({ giveUpAfterMs: 3_000 });
     const [alice] = await connectedPair({ reconnectPolicy: policy });
-    await server.close();
-    for (let i = 0; i < 20 && parties[1]!.call.view.signaling !== 'failed'; i++) {
-      await clock.advance(1_000);
+    await t.server.close();
+    for (let i = 0; i < 20 && t.parties[1]!.call.view.signaling !== 'failed'; i++) {
+      await t.clock.advance(1_000);
       await new Promise((r) => setTimeout(r, 20));
     }
-    expect(parties[1]!.call.view).toMatchObject({ signaling: 'failed', state: 'connected' });
+    expect(t.parties[1]!.call.view).toMatchObject({ signaling: 'failed', state: 'connected' });
     expect(alice.call.view.state).toBe('connected');
   });
 });
@@ -112,15 +75,15 @@ describe('recovery and controls', () => {
   it('a cut network: reconnecting, an ICE restart from the fixed side once the grace ends, connected again', async () => {
     const [alice, bob] = await connectedPair();
     const [pa, pb] = [pcOf(alice)!, pcOf(bob)!];
-    net.cutNetwork(pa, pb);
+    t.net.cutNetwork(pa, pb);
     await Promise.all([state(alice, 'reconnecting'), state(bob, 'reconnecting')]);
     expect([pa.connectionState, pb.connectionState]).toEqual(['disconnected', 'disconnected']);
     const offers = () => [...kinds(alice), ...kinds(bob)].filter((k) => k === 'offer').length;
     const offersBefore = offers();
-    await clock.advance(2_000); // the disconnect grace: the impolite side restarts ICE (signaling still works)
+    await t.clock.advance(2_000); // the disconnect grace: the impolite side restarts ICE (signaling still works)
     await until(alice, () => offers() === offersBefore + 1 && pa.signalingState === 'stable' && pb.signalingState === 'stable', 'one ICE restart negotiated');
     // Its new credentials work once the path is back.
-    net.restoreNetwork(pa, pb);
+    t.net.restoreNetwork(pa, pb);
     await Promise.all([state(alice, 'connected'), state(bob, 'connected')]);
     expect(offers()).toBe(offersBefore + 1);
     expect(pcOf(alice)).toBe(pa); // an ICE restart, not a new connection
@@ -165,15 +128,15 @@ describe('recovery and controls', () => {
     bob.call.join();
     await Promise.all([state(alice, 'connected'), state(bob, 'connected')]);
     await until(alice, (v) => v.remoteMedia?.videoOff === true, 'camera-off placeholder');
-    expect(pcOf(bob)!.getTransceivers().map((t) => t.receiver.track.kind)).toEqual(['audio', 'video']);
+    expect(pcOf(bob)!.getTransceivers().map((x) => x.receiver.track.kind)).toEqual(['audio', 'video']);
   });
 
   it('hang-up with the server gone still ends the call at once (the Will clears our presence later)', async () => {
     const [, bob] = await connectedPair();
-    await server.close();
+    await t.server.close();
     const done = bob.call.hangup();
-    await clock.advance(1_500);
-    await clock.advance(1_000);
+    await t.clock.advance(1_500);
+    await t.clock.advance(1_000);
     await done;
     expect(bob.call.view.state).toBe('ended');
   });
@@ -189,12 +152,12 @@ describe('verification code over a call', () => {
     const code = codeOf(alice);
     expect(codeOf(bob)).toBe(code);
     const [pa, pb] = [pcOf(alice)!, pcOf(bob)!];
-    net.cutNetwork(pa, pb);
+    t.net.cutNetwork(pa, pb);
     await Promise.all([state(alice, 'reconnecting'), state(bob, 'reconnecting')]);
-    net.failCut();
-    await clock.advance(61_000); // ICE restarts fail; after 60 s the machine builds a fresh connection
+    t.net.failCut();
+    await t.clock.advance(61_000); // ICE restarts fail; after 60 s the machine builds a fresh connection
     await until(alice, () => pcOf(alice) !== pa, 'a rebuilt connection');
-    net.restoreNetwork(pa, pb);
+    t.net.restoreNetwork(pa, pb);
     await Promise.all([state(alice, 'connected'), state(bob, 'connected')]);
     expect(pcOf(alice)!.fingerprint).toBe(pa.fingerprint);
     expect([alice.call.view.verification, bob.call.view.verification]).toEqual(['ready', 'ready']);
@@ -230,23 +193,23 @@ describe('verification code over a call', () => {
 
 describe('server contact', () => {
   it('reads /config.json (same-origin broker by default) and waits for /healthz on the injected policy', async () => {
-    const get: typeof fetch = (url, init) => fetch(`${server.url}${String(url)}`, init);
-    const config = await fetchClientConfig(server.url, get);
-    expect(config.brokerUrl).toBe(server.mqttUrl);
+    const get: typeof fetch = (url, init) => fetch(`${t.server.url}${String(url)}`, init);
+    const config = await fetchClientConfig(t.server.url, get);
+    expect(config.brokerUrl).toBe(t.server.mqttUrl);
     let up = false;
     let wakeups = 0;
-    const ready = waitForServer(clock, (fn) => {
+    const ready = waitForServer(t.clock, (fn) => {
       wakeups++;
       if (wakeups === 2) setTimeout(fn, 0); // the `online` event, second time round
       return () => undefined;
     }, undefined, (url, init) => (up ? get(url, init) : Promise.reject(new TypeError('offline'))));
     await new Promise((r) => setTimeout(r, 10));
-    await clock.advance(1_000); // first retry after 1 s
+    await t.clock.advance(1_000); // first retry after 1 s
     up = true;
     await ready;
     expect(wakeups).toBe(2);
-    await expect(fetchClientConfig(server.url, async () => new Response('', { status: 503 }))).rejects.toThrow('config 503');
+    await expect(fetchClientConfig(t.server.url, async () => new Response('', { status: 503 }))).rejects.toThrow('config 503');
     const never = { nextDelay: () => null };
-    await expect(waitForServer(clock, () => () => undefined, never, async () => Promise.reject(new Error('x')))).rejects.toThrow('server unreachable');
+    await expect(waitForServer(t.clock, () => () => undefined, never, async () => Promise.reject(new Error('x')))).rejects.toThrow('server unreachable');
   });
 });

@@ -5,8 +5,9 @@
  * test advances; network I/O runs in real time, so tests await states.
  */
 import mqtt from 'mqtt';
+import { afterEach, beforeEach } from 'vitest';
 import { EventEmitter } from 'node:events';
-import type { MediaState, SignalMessage } from '../../protocol/index';
+import { newSecret, type MediaState, type SignalMessage } from '../../protocol/index';
 import { Call, type CallPorts, type CallView, type MediaControlsPort } from '../../app/call/controller';
 import type { Logger } from '../../app/call/negotiator';
 import type { Clock, EnvironmentEvents, EnvironmentPort, SignalingConnection } from '../../app/call/ports';
@@ -15,7 +16,8 @@ import type { MediaControlsState } from '../../app/media/controls';
 import { createIceProvider } from '../../app/signaling/ice';
 import { MqttSignaling } from '../../app/signaling/mqtt';
 import type { ReconnectPolicy } from '../../app/signaling/reconnect';
-import { activity, cameraStream, fakeCertificate, FakeNet, type FakeStream } from './fake-webrtc';
+import { cleanup, startTestServer, type TestServer } from './broker';
+import { activity, cameraStream, fakeCertificate, FakeNet, type FakePeerConnection, type FakeStream } from './fake-webrtc';
 
 /** A manual clock: timers fire only when the test advances it. */
 export class FakeClock implements Clock {
@@ -250,7 +252,7 @@ export function until(p: Party, pred: (v: CallView) => boolean, what: string, ti
     };
     const t = setTimeout(() => {
       off();
-      reject(new Error(`${p.name}: never reached ${what}; states ${p.states.join(' > ')}; signaling ${p.signalingStates.join(' > ')}; warnings ${p.warnings.join('; ')}`));
+      reject(new Error(`${p.name}: never reached ${what}; states ${p.states.join(' > ')}; signaling ${p.signalingStates.join(' > ')}; verification ${p.call.view.verification}; sent ${kinds(p).join(',')}; warnings ${p.warnings.join('; ')}`));
     }, timeoutMs);
     const offChange = p.call.on('change', check);
     p.events.on('sent', check);
@@ -268,3 +270,49 @@ export const state = (p: Party, s: CallView['state'], timeoutMs?: number) => unt
 /** The message types a side sent, without trickled candidates (their number depends on gathering). */
 export const kinds = (p: Party): string[] =>
   p.sent.filter((m) => m.type !== 'candidate').map((m) => (m.type === 'description' ? `${m.description.type}` : m.type === 'presence' ? (m.offer ? 'presence+offer' : 'presence') : m.type));
+
+/**
+ * One test file's world: a real in-process server, a fake network and a fake
+ * clock per test, and every Call closed afterwards. Register with
+ * `const t = callTestbed()` at the top of a test file.
+ */
+export function callTestbed() {
+  const t = {
+    server: null as unknown as TestServer,
+    net: null as unknown as FakeNet,
+    clock: null as unknown as FakeClock,
+    secret: '',
+    parties: [] as Party[],
+    /** Opens the call link in a new page (Call controller) and starts preparing it. */
+    open(name: string, extra: Partial<PartyOptions> = {}): Party {
+      const p = party({ name, secret: t.secret, origin: t.server.url, brokerUrl: t.server.mqttUrl, net: t.net, clock: t.clock, ...extra });
+      t.parties.push(p);
+      void p.call.open();
+      return p;
+    },
+    /** The RTCPeerConnection a side uses now. */
+    pcOf: (p: Party) => (p.call as unknown as { pc: FakePeerConnection | null }).pc ?? undefined,
+    /** Alice taps Start (her page joins at once); Bob opens the link and taps Join. */
+    async connectedPair(bobExtra: Partial<PartyOptions> = {}): Promise<[Party, Party]> {
+      const alice = t.open('alice', { autojoin: true });
+      await state(alice, 'waiting');
+      await until(alice, () => alice.sent.some((m) => m.type === 'presence' && m.offer?.sdp.includes('a=candidate')), 'a retained offer with candidates');
+      const bob = t.open('bob', bobExtra);
+      await until(bob, (v) => v.phase === 'prejoin', 'the pre-join screen');
+      bob.call.join();
+      await Promise.all([state(alice, 'connected'), state(bob, 'connected')]);
+      return [alice, bob];
+    },
+  };
+  beforeEach(async () => {
+    t.server = await startTestServer();
+    t.net = new FakeNet();
+    t.clock = new FakeClock();
+    t.secret = newSecret();
+  });
+  afterEach(async () => {
+    for (const p of t.parties.splice(0)) p.call.close();
+    await cleanup();
+  });
+  return t;
+}

@@ -73,6 +73,22 @@ describe('verification code, honest calls', () => {
     expect(code(a.v.current)).toBe(code(b.v.current));
   });
 
+  it('a reveal that overtook its commitment (reordered on the way) is kept and checked once the commitment is here', async () => {
+    const [a, b] = [side(), side()];
+    const [fa, fb] = [fp(), fp()];
+    a.v.bind(B);
+    b.v.bind(A);
+    await b.v.fingerprints(fb, fa);
+    await a.deliver(b.outbox.shift()!);
+    await a.v.fingerprints(fa, fb); // a: commit, then reveal (it has b's commitment)
+    const [commit, reveal] = a.outbox.splice(0);
+    await b.deliver(reveal!); // reversed
+    await b.deliver(commit!);
+    await exchange(a, b);
+    expect(b.v.current.status).toBe('ready');
+    expect(code(b.v.current)).toBe(code(a.v.current));
+  });
+
   it('a peer whose certificate changed mid-call (it reloaded, or someone stepped in): a new round, and the code is flagged', async () => {
     const [a, b] = [side(), side()];
     const [fa, fb, fb2] = [fp(), fp(), fp()];
