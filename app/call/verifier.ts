@@ -39,7 +39,7 @@ export interface VerifierPort {
   random(bytes: number): Uint8Array;
 }
 
-/** New rounds allowed per peer after the first (an honest peer needs one per page reload). */
+/** New rounds per peer with unchanged certificates (an honest peer never needs one; a reload brings a new certificate). */
 export const MAX_EXTRA_ROUNDS = 3;
 
 export class Verifier extends Emitter<VerifierEvents> {
@@ -72,7 +72,13 @@ export class Verifier extends Emitter<VerifierEvents> {
     return this.state;
   }
 
-  private set(next: Verification): void {
+  private isFailed(): boolean {
+    return this.state.status === 'failed';
+  }
+
+  /** The one setter. `failed` is final for this peer: nothing a later message says undoes it. */
+  private set(next: Verification, force = false): void {
+    if (this.state.status === 'failed' && !force) return;
     if (next.status === this.state.status && next.code?.join() === this.state.code?.join()) return;
     this.state = next;
     this.emit('change', next);
@@ -91,7 +97,7 @@ export class Verifier extends Emitter<VerifierEvents> {
     this.theirCommit = this.theirNonce = this.myNonce = this.myCommit = null;
     this.revealed = false;
     this.rounds = 0;
-    this.set({ code: null, status: 'pending' });
+    this.set({ code: null, status: 'pending' }, true);
   }
 
   /** Both fingerprints of the connection we just negotiated. */
@@ -109,8 +115,10 @@ export class Verifier extends Emitter<VerifierEvents> {
 
   private async onFingerprints(local: string, remote: string): Promise<void> {
     if (!this.peer || this.state.status === 'failed') return;
+    // Ours never changes within a page (one certificate per page session); if it did, the peer sees it too.
+    const localChanged = this.local !== null && this.local !== local;
     this.local = local;
-    if (this.pinned === remote) {
+    if (this.pinned === remote && !localChanged) {
       if (!this.myCommit) await this.startRound();
       else await this.maybeReveal();
       return;
@@ -118,17 +126,19 @@ export class Verifier extends Emitter<VerifierEvents> {
     const changed = this.pinned !== null;
     this.pinned = remote;
     if (changed) this.set({ code: null, status: 'changed' });
-    await this.startRound();
+    // A new certificate (a reload) always gets its round: it is flagged `changed`, never capped.
+    await this.startRound(false);
     const early = this.pendingReveal;
     this.pendingReveal = null;
     if (early) await this.revealArrived(early);
   }
 
-  private async startRound(): Promise<void> {
+  private async startRound(reroll = true): Promise<void> {
     if (!this.local) return;
     if (this.myCommit) {
-      // A new round: whatever they sent for the last one is void.
-      if (++this.rounds > MAX_EXTRA_ROUNDS) {
+      // A new round: whatever they sent for the last one is void. Only re-rolls with the
+      // same certificates count against the cap: that is how an attacker would fish for a match.
+      if (reroll && ++this.rounds > MAX_EXTRA_ROUNDS) {
         this.set({ code: null, status: 'failed' });
         return;
       }
@@ -145,6 +155,7 @@ export class Verifier extends Emitter<VerifierEvents> {
     if (!this.peer || this.state.status === 'failed' || commit === this.theirCommit) return;
     // A fresh commitment after a finished (or half-finished) round: they started a new one, so do we.
     if (this.theirCommit !== null) await this.startRound();
+    if (this.isFailed()) return; // that round was one re-roll too many
     this.theirCommit = commit;
     await this.maybeReveal();
     // Their reveal overtook this commitment: check it now.

@@ -103,6 +103,14 @@ describe('verification code, honest calls', () => {
     await exchange(a, b);
     expect(a.v.current.status).toBe('changed');
     expect(code(a.v.current)).not.toBe(first);
+    // Five more reloads: each flagged, none mistaken for an attack (the cap is for same-certificate re-rolls).
+    for (let i = 0; i < 5; i++) {
+      const next = fp();
+      await Promise.all([a.v.fingerprints(fa, next), b.v.fingerprints(next, fa)]);
+      await exchange(a, b);
+    }
+    expect([a.v.current.status, b.v.current.status]).toEqual(['changed', 'changed']);
+    expect(code(a.v.current)).toBe(code(b.v.current));
   });
 });
 
@@ -114,6 +122,10 @@ describe('verification code, an attacker in the middle', () => {
     b.v.bind(A);
     // Bob negotiated with the attacker's certificate, but Alice's own commit and reveal are relayed unchanged.
     await Promise.all([a.v.fingerprints(fa, fb), b.v.fingerprints(fb, fm)]);
+    await exchange(a, b);
+    expect(b.v.current).toEqual({ code: null, status: 'failed' });
+    // Final: an honest-looking round afterwards doesn't turn it back into a code.
+    await b.v.fingerprints(fb, fa);
     await exchange(a, b);
     expect(b.v.current.status).toBe('failed');
   });
