@@ -7,7 +7,7 @@ import { relayOnly } from '../lib/settings';
 import { MediaControls } from '../media/controls';
 import { checkMediaSupport, openLocalMedia } from '../media/devices';
 import { ScreenWakeLock } from '../media/wakelock';
-import { fetchClientConfig, waitForServer } from '../signaling/config';
+import { fetchClientConfig, waitForServer, wakeOnOnline } from '../signaling/config';
 import { createIceProvider } from '../signaling/ice';
 import type { CallPorts } from './controller';
 import { Emitter } from '../lib/emitter';
@@ -118,11 +118,7 @@ export function browserPorts(origin: string, onHangupFromOs: () => void): CallPo
         return (params) => new m.MqttSignaling({ ...params, mqtt });
       }),
     fetchConfig: () => fetchClientConfig(origin),
-    onceOnline: () =>
-      waitForServer(realClock, (fn) => {
-        addEventListener('online', fn);
-        return () => removeEventListener('online', fn);
-      }),
+    onceOnline: () => waitForServer(realClock, wakeOnOnline),
     createIceProvider: (clientId, fallback, onUpdate) => createIceProvider(clientId, fallback, onUpdate),
     createPeerConnection: (config) => new RTCPeerConnection(config),
     // ECDSA P-256: what browsers generate by default, and fast to make.

@@ -30,7 +30,6 @@ export type CallEvents = {
   change: (view: CallView) => void;
 };
 
-
 /** A joiner's call screen waits at most this long for its answer to be sent (see join()). */
 const SHOW_AFTER_ANSWER_MS = 150;
 /** After Join's SUBACK, how long a retained offer may take to arrive and decrypt. */
@@ -215,9 +214,7 @@ export class Call extends Emitter<CallEvents> {
     s.on('remote-stream', (remoteStream) => this.update({ remoteStream }));
     s.on('remote-media', (remoteMedia) => this.update({ remoteMedia }));
     s.on('negotiations', (negotiations) => this.update({ negotiations }));
-    s.on('peer-present', (present) => {
-      if (present) this.peerSeen?.();
-    });
+    s.on('peer-present', () => this.peerSeen?.());
     s.on('peer-connection', (pc) => {
       this.pc = pc;
       if (!pc) this.update({ quality: null });
@@ -382,5 +379,4 @@ export class Call extends Emitter<CallEvents> {
     this.closed = true;
     this.removeAllListeners();
   }
-
 }

@@ -145,8 +145,8 @@ export type SessionEvents = {
   'remote-media': (state: MediaState | null) => void;
   /** A new RTCPeerConnection was built (for stats and the verification code). */
   'peer-connection': (pc: RTCPeerConnection | null) => void;
-  /** Before we join: whether someone is already in the room (their retained presence). */
-  'peer-present': (present: boolean) => void;
+  /** Before we join: someone's (retained) presence arrived. */
+  'peer-present': () => void;
   /** Verification: the peer we're bound to, both fingerprints of each negotiated connection, and their verify messages. */
   bound: (peer: PeerId) => void;
   fingerprints: (local: string, remote: string) => void;

@@ -321,7 +321,7 @@ export class CallSession extends Emitter<SessionEvents> {
     if (!this.started) {
       if (m.type === 'presence') {
         this.lastPresence = m;
-        this.emit('peer-present', true);
+        this.emit('peer-present');
       }
       return;
     }
@@ -399,10 +399,7 @@ export class CallSession extends Emitter<SessionEvents> {
   }
 
   private onPresenceCleared(peer: PeerId): void {
-    if (this.lastPresence?.from === peer) {
-      this.lastPresence = null;
-      if (!this.started) this.emit('peer-present', false);
-    }
+    if (this.lastPresence?.from === peer) this.lastPresence = null;
     if (!this.started || this.remote?.peer !== peer) return;
     // A takeover or a broker restart clears presence while media still flows;
     // only a media path that also breaks means they are really gone.

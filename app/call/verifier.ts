@@ -78,7 +78,7 @@ export class Verifier extends Emitter<VerifierEvents> {
 
   /** The one setter. `failed` is final for this peer: nothing a later message says undoes it. */
   private set(next: Verification, force = false): void {
-    if (this.state.status === 'failed' && !force) return;
+    if (this.isFailed() && !force) return;
     if (next.status === this.state.status && next.code?.join() === this.state.code?.join()) return;
     this.state = next;
     this.emit('change', next);
@@ -114,7 +114,7 @@ export class Verifier extends Emitter<VerifierEvents> {
   }
 
   private async onFingerprints(local: string, remote: string): Promise<void> {
-    if (!this.peer || this.state.status === 'failed') return;
+    if (!this.peer || this.isFailed()) return;
     // Ours never changes within a page (one certificate per page session); if it did, the peer sees it too.
     const localChanged = this.local !== null && this.local !== local;
     this.local = local;
@@ -128,6 +128,11 @@ export class Verifier extends Emitter<VerifierEvents> {
     if (changed) this.set({ code: null, status: 'changed' });
     // A new certificate (a reload) always gets its round: it is flagged `changed`, never capped.
     await this.startRound(false);
+    await this.takeEarlyReveal();
+  }
+
+  /** A reveal kept because it came before its commitment or our pin: check it now that both may be here. */
+  private async takeEarlyReveal(): Promise<void> {
     const early = this.pendingReveal;
     this.pendingReveal = null;
     if (early) await this.revealArrived(early);
@@ -152,16 +157,13 @@ export class Verifier extends Emitter<VerifierEvents> {
   }
 
   private async commitArrived(commit: string): Promise<void> {
-    if (!this.peer || this.state.status === 'failed' || commit === this.theirCommit) return;
+    if (!this.peer || this.isFailed() || commit === this.theirCommit) return;
     // A fresh commitment after a finished (or half-finished) round: they started a new one, so do we.
     if (this.theirCommit !== null) await this.startRound();
     if (this.isFailed()) return; // that round was one re-roll too many
     this.theirCommit = commit;
     await this.maybeReveal();
-    // Their reveal overtook this commitment: check it now.
-    const early = this.pendingReveal;
-    this.pendingReveal = null;
-    if (early) await this.revealArrived(early);
+    await this.takeEarlyReveal();
   }
 
   /** Step 3: only once their commitment is here and their fingerprint is pinned. */

@@ -1,6 +1,6 @@
 /** What the server tells the page at call time (GET /config.json, never cached), and whether it answers at all. */
 import type { Clock } from '../call/ports';
-import { defaultProbePolicy, type ProbePolicy } from './reconnect';
+import { defaultProbePolicy, type ReconnectPolicy } from './reconnect';
 
 export interface ClientConfig {
   brokerUrl: string;
@@ -15,13 +15,27 @@ export async function fetchClientConfig(origin: string, get: typeof fetch = (...
   return { brokerUrl: body.brokerUrl || sameOrigin, iceServers: Array.isArray(body.iceServers) ? body.iceServers : [] };
 }
 
+export interface WaitForServerOptions {
+  policy?: ReconnectPolicy;
+  get?: typeof fetch;
+  /** Called after each probe the server didn't answer (Home shows "offline" from the first one). */
+  onMiss?: () => void;
+}
+
+/** The browser's `online` event as a wake-up for waitForServer. */
+export const wakeOnOnline = (fn: () => void): (() => void) => {
+  addEventListener('online', fn);
+  return () => removeEventListener('online', fn);
+};
+
 /**
  * Resolves the next time the server answers /healthz (never cached:
  * navigator.onLine can read true after an offline reload served by the
- * service worker). Asks as often as the policy says; `wake` (the `online`
- * event, where the platform fires it) cuts a wait short.
+ * service worker). Asks now, then as often as the policy says; `wake` (the
+ * `online` event, where the platform fires it) cuts a wait short.
  */
-export async function waitForServer(clock: Clock, wake: (fn: () => void) => () => void, policy: ProbePolicy = defaultProbePolicy, get: typeof fetch = (...a) => fetch(...a)): Promise<void> {
+export async function waitForServer(clock: Clock, wake: (fn: () => void) => () => void, opts: WaitForServerOptions = {}): Promise<void> {
+  const { policy = defaultProbePolicy, get = (...a: Parameters<typeof fetch>) => fetch(...a), onMiss } = opts;
   const start = clock.now();
   for (let attempt = 0; ; attempt++) {
     try {
@@ -29,6 +43,7 @@ export async function waitForServer(clock: Clock, wake: (fn: () => void) => () =
     } catch {
       // Still offline.
     }
+    onMiss?.();
     const delay = policy.nextDelay({ attempt, elapsedMs: clock.now() - start });
     if (delay === null) throw new Error('server unreachable');
     await new Promise<void>((resolve) => {

@@ -49,12 +49,7 @@ export function createReconnectPolicy({ random = Math.random, capMs = 1_800, giv
 
 export const defaultReconnectPolicy = createReconnectPolicy();
 
-/** How often the "are we back online?" probe asks the server while offline. */
-export interface ProbePolicy {
-  nextDelay(context: ReconnectContext): number | null;
-}
-
-/** 1 s, 2 s, then every 3 s: an `online` event (where the platform fires it) short-cuts the wait. */
-export const defaultProbePolicy: ProbePolicy = {
+/** How often the "are we back online?" probe asks the server while offline: 1 s, 2 s, then every 3 s; an `online` event (where the platform fires it) short-cuts the wait. */
+export const defaultProbePolicy: ReconnectPolicy = {
   nextDelay: ({ attempt }) => Math.min(3_000, 1_000 * (attempt + 1)),
 };

@@ -49,11 +49,9 @@ export function createCallStore(secret: string, origin: string): CallStore {
   const call = new Call(secret, origin, browserPorts(origin, () => navigate('/')));
   const view = mirror(call.view);
   const media = mirror(call.view.media ?? NO_MEDIA);
-  const [hasMedia, setHasMedia] = createSignal(false);
   call.on('change', (v) => {
     view.set(v);
     if (v.media) media.set(v.media);
-    setHasMedia(v.media !== null);
   });
   const controls: ControlsView = {
     ...media.get,
@@ -67,7 +65,7 @@ export function createCallStore(secret: string, origin: string): CallStore {
   return {
     ...rest,
     link: call.link,
-    controls: () => (hasMedia() ? controls : null),
+    controls: () => (view.get.media() ? controls : null),
     join: () => call.join(),
     hangup: () => call.hangup(),
     dispose: () => call.close(),

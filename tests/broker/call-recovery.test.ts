@@ -198,18 +198,20 @@ describe('server contact', () => {
     expect(config.brokerUrl).toBe(t.server.mqttUrl);
     let up = false;
     let wakeups = 0;
+    let misses = 0;
     const ready = waitForServer(t.clock, (fn) => {
       wakeups++;
       if (wakeups === 2) setTimeout(fn, 0); // the `online` event, second time round
       return () => undefined;
-    }, undefined, (url, init) => (up ? get(url, init) : Promise.reject(new TypeError('offline'))));
+    }, { get: (url, init) => (up ? get(url, init) : Promise.reject(new TypeError('offline'))), onMiss: () => misses++ });
     await new Promise((r) => setTimeout(r, 10));
     await t.clock.advance(1_000); // first retry after 1 s
     up = true;
     await ready;
     expect(wakeups).toBe(2);
+    expect(misses).toBe(2); // the first probe, and the one after the 1 s wait
     await expect(fetchClientConfig(t.server.url, async () => new Response('', { status: 503 }))).rejects.toThrow('config 503');
     const never = { nextDelay: () => null };
-    await expect(waitForServer(t.clock, () => () => undefined, never, async () => Promise.reject(new Error('x')))).rejects.toThrow('server unreachable');
+    await expect(waitForServer(t.clock, () => () => undefined, { policy: never, get: async () => Promise.reject(new Error('x')) })).rejects.toThrow('server unreachable');
   });
 });

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { AuthorizePublishHandler } from 'aedes';
 import mqtt from 'mqtt';
-import type { Page } from '@playwright/test';
+import type { Browser, Page } from '@playwright/test';
 import { clientIdFor, deriveKey, deriveRoomId, newSecret, open, parseClientId, peerTopic, PROTOCOL_VERSION, roomFilters, seal, toBase64Url, verificationCode, type Secret } from '../../protocol/index';
 import { credentials, newPeerId } from '../helpers/peers';
 import { cleanup, startTestServer, type TestServer } from '../helpers/broker';
@@ -109,14 +109,8 @@ test('through the app: a relay that swaps fingerprints makes both screens say th
       const attacker = { offer: randomFingerprint(), answer: randomFingerprint() };
       const relay = swapFingerprints(server, key, attacker);
       relay.armed = true;
-      const a = await newContext(browser, server.url);
-      const b = await newContext(browser, server.url);
+      const { alice, bob, close } = await callThrough(browser, server, secret);
       try {
-        const alice = await a.newPage();
-        const bob = await b.newPage();
-        await joinCall(alice, `/call#${secret}`);
-        await expectState(alice, 'waiting');
-        await joinCall(bob, `/call#${secret}`);
         for (const page of [alice, bob]) {
           await expect(callScreen(page)).toHaveAttribute('data-verification', 'failed');
           await expect(page.getByTestId('verification-warning')).toContainText('Security check failed');
@@ -125,8 +119,7 @@ test('through the app: a relay that swaps fingerprints makes both screens say th
         expect(await remoteFingerprint(alice)).toBe(attacker.answer);
         expect(await remoteFingerprint(bob)).toBe(attacker.offer);
       } finally {
-        await a.close();
-        await b.close();
+        await close();
       }
     }
   } finally {
@@ -145,14 +138,8 @@ test('a fingerprint swapped in a mid-call ICE-restart offer shows the warning on
   const server = await startTestServer({ distDir: join(REPO, 'dist') });
   const secret = newSecret();
   const relay = swapFingerprints(server, await deriveKey(secret), { offer: randomFingerprint(), answer: randomFingerprint() }, { withholdCandidates: false });
-  const a = await newContext(browser, server.url);
-  const b = await newContext(browser, server.url);
+  const { alice, bob, close } = await callThrough(browser, server, secret);
   try {
-    const alice = await a.newPage();
-    const bob = await b.newPage();
-    await joinCall(alice, `/call#${secret}`);
-    await expectState(alice, 'waiting');
-    await joinCall(bob, `/call#${secret}`);
     await expectState(alice, 'connected');
     await expectState(bob, 'connected');
     const codeOf = async (page: Page) => {
@@ -180,11 +167,28 @@ test('a fingerprint swapped in a mid-call ICE-restart offer shows the warning on
     }
     expect(relay.swapped).toBeGreaterThanOrEqual(2); // the offer and its answer
   } finally {
-    await a.close();
-    await b.close();
+    await close();
     await cleanup();
   }
 });
+
+/** Alice opens the link and waits; Bob, in his own browser context, joins through `server`. */
+async function callThrough(browser: Browser, server: TestServer, secret: string) {
+  const a = await newContext(browser, server.url);
+  const b = await newContext(browser, server.url);
+  const close = () => Promise.all([a.close(), b.close()]);
+  try {
+    const alice = await a.newPage();
+    const bob = await b.newPage();
+    await joinCall(alice, `/call#${secret}`);
+    await expectState(alice, 'waiting');
+    await joinCall(bob, `/call#${secret}`);
+    return { alice, bob, close };
+  } catch (e) {
+    await close();
+    throw e;
+  }
+}
 
 function randomFingerprint(): string {
   return [...crypto.getRandomValues(new Uint8Array(32))].map((x) => x.toString(16).padStart(2, '0').toUpperCase()).join(':');

@@ -7,9 +7,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { clientIdFor, peerTopic, roomFilters } from '../../protocol/index';
+import { clientIdFor, peerTopic } from '../../protocol/index';
 import { cleanup, makeDist } from '../helpers/broker';
-import { connectMqtt, mqttUrlOf, newPeerId, newRoom } from '../helpers/hostile';
+import { joinWithPresence, mqttUrlOf, newPeerId, newRoom } from '../helpers/hostile';
 import { connectWithWill, subscribe } from '../helpers/mqtt-bytes';
 import { RawMqtt } from '../helpers/raw-mqtt';
 import { metricsHeaders, startServer, type ServerProcess } from '../helpers/server';
@@ -32,9 +32,7 @@ it('never logs a room id: a call, refusals, a foreign Will and /api/ice?client= 
   const url = mqttUrlOf(server.url);
   const room = newRoom();
   const [a, b] = [newPeerId(), newPeerId()];
-  const alice = await connectMqtt(url, room, a);
-  await alice.subscribeAsync(roomFilters(room), { qos: 1 });
-  await alice.publishAsync(peerTopic(room, a, 'presence'), 'here', { qos: 1, retain: true });
+  const alice = await joinWithPresence(url, room, a);
   // /api/ice with the clientId in the query: issued, then refused for a clientId not in the call.
   const issued = await fetch(`${server.url}/api/ice?client=${encodeURIComponent(clientIdFor(room, a))}`);
   expect(issued.status).toBe(200);

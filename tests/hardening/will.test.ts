@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { clientIdFor, peerTopic, roomFilters, type PeerId, type RoomId } from '../../protocol/index';
 import { cleanup, makeDist } from '../helpers/broker';
-import { connectMqtt, metric, mqttUrlOf, newPeerId, newRoom } from '../helpers/hostile';
+import { connectMqtt, joinWithPresence, metric, mqttUrlOf, newPeerId, newRoom } from '../helpers/hostile';
 import { connectWithWill, type WillSpec } from '../helpers/mqtt-bytes';
 import { RawMqtt } from '../helpers/raw-mqtt';
 import { startServer, type ServerProcess } from '../helpers/server';
@@ -58,10 +58,8 @@ it("the app's own Will still works: CONNACK 0, and when its socket dies the othe
   const url = mqttUrlOf(server.url);
   const room = newRoom();
   const [a, b] = [newPeerId(), newPeerId()];
-  // connectMqtt sets the app's Will (own presence, empty, retained, QoS 1).
-  const alice = await connectMqtt(url, room, a);
-  await alice.subscribeAsync(roomFilters(room), { qos: 1 });
-  await alice.publishAsync(peerTopic(room, a, 'presence'), 'here', { qos: 1, retain: true });
+  // Through connectMqtt, which sets the app's Will (own presence, empty, retained, QoS 1).
+  const alice = await joinWithPresence(url, room, a);
   const bob = await connectMqtt(url, room, b);
   const here = waitFor<[string, Buffer]>(bob, 'message', { filter: (t, p) => t === peerTopic(room, a, 'presence') && p.length > 0 });
   await bob.subscribeAsync(roomFilters(room), { qos: 1 });

@@ -114,6 +114,14 @@ export async function connectMqtt(mqttUrl: string, room: RoomId, peer: PeerId, o
   return client;
 }
 
+/** A peer as the app enters a room: connected, subscribed to the room's filters, retained presence published. */
+export async function joinWithPresence(mqttUrl: string, room: RoomId, peer: PeerId, options: PeerOptions = {}): Promise<MqttClient> {
+  const client = await connectMqtt(mqttUrl, room, peer, options);
+  await client.subscribeAsync(roomFilters(room), { qos: 1 });
+  await client.publishAsync(peerTopic(room, peer, 'presence'), 'here', { qos: 1, retain: true });
+  return client;
+}
+
 const messageOn = (client: MqttClient, topic: string, payload: string, timeoutMs: number): Promise<unknown> =>
   waitFor<[string, Buffer]>(client, 'message', { timeoutMs, filter: (t, p) => t === topic && p.toString() === payload });
 

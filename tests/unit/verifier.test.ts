@@ -43,12 +43,18 @@ async function exchange(x: ReturnType<typeof side>, y: ReturnType<typeof side>):
 
 const code = (v: Verification) => v.code?.join('') ?? null;
 
+/** Alice and Bob, each bound to the other, with a certificate each; nothing sent yet. */
+function pair() {
+  const [a, b] = [side(), side()];
+  const [fa, fb] = [fp(), fp()];
+  a.v.bind(B);
+  b.v.bind(A);
+  return { a, b, fa, fb };
+}
+
 describe('verification code, honest calls', () => {
   it('both screens show the same code; a repeat of the same fingerprints (an honest rebuild) changes nothing', async () => {
-    const [a, b] = [side(), side()];
-    const [fa, fb] = [fp(), fp()];
-    a.v.bind(B);
-    b.v.bind(A);
+    const { a, b, fa, fb } = pair();
     await Promise.all([a.v.fingerprints(fa, fb), b.v.fingerprints(fb, fa)]);
     await exchange(a, b);
     expect(a.v.current.status).toBe('ready');
@@ -61,10 +67,7 @@ describe('verification code, honest calls', () => {
   });
 
   it('a reveal that arrives before the description it belongs to is kept until the fingerprint is pinned', async () => {
-    const [a, b] = [side(), side()];
-    const [fa, fb] = [fp(), fp()];
-    a.v.bind(B);
-    b.v.bind(A);
+    const { a, b, fa, fb } = pair();
     await b.v.fingerprints(fb, fa);
     await a.deliver(b.outbox.shift()!); // b's commit reaches a before a applied b's description
     await a.v.fingerprints(fa, fb); // a commits, and reveals (b's commitment is here)
@@ -74,10 +77,7 @@ describe('verification code, honest calls', () => {
   });
 
   it('a reveal that overtook its commitment (reordered on the way) is kept and checked once the commitment is here', async () => {
-    const [a, b] = [side(), side()];
-    const [fa, fb] = [fp(), fp()];
-    a.v.bind(B);
-    b.v.bind(A);
+    const { a, b, fa, fb } = pair();
     await b.v.fingerprints(fb, fa);
     await a.deliver(b.outbox.shift()!);
     await a.v.fingerprints(fa, fb); // a: commit, then reveal (it has b's commitment)
@@ -90,10 +90,8 @@ describe('verification code, honest calls', () => {
   });
 
   it('a peer whose certificate changed mid-call (it reloaded, or someone stepped in): a new round, and the code is flagged', async () => {
-    const [a, b] = [side(), side()];
-    const [fa, fb, fb2] = [fp(), fp(), fp()];
-    a.v.bind(B);
-    b.v.bind(A);
+    const { a, b, fa, fb } = pair();
+    const fb2 = fp();
     await Promise.all([a.v.fingerprints(fa, fb), b.v.fingerprints(fb, fa)]);
     await exchange(a, b);
     const first = code(a.v.current);
@@ -116,10 +114,8 @@ describe('verification code, honest calls', () => {
 
 describe('verification code, an attacker in the middle', () => {
   it('a relayed fingerprint swap without matching nonces is caught: the reveal does not open the commitment', async () => {
-    const [a, b] = [side(), side()];
-    const [fa, fb, fm] = [fp(), fp(), fp()];
-    a.v.bind(B);
-    b.v.bind(A);
+    const { a, b, fa, fb } = pair();
+    const fm = fp();
     // Bob negotiated with the attacker's certificate, but Alice's own commit and reveal are relayed unchanged.
     await Promise.all([a.v.fingerprints(fa, fb), b.v.fingerprints(fb, fm)]);
     await exchange(a, b);
