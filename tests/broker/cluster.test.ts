@@ -148,7 +148,11 @@ describe.skipIf(redisBinary === null)('cluster on Redis (two server processes)',
     // the survivor may now free A's place while A is still connected to it.
     await inspect.del(`tandem:server:${stalledId!}`);
     await waitFor(a.client, 'close', { timeoutMs: 4 * SERVER_TTL_MS });
-    expect(stalled.output()).toContain('closing every connection so each takes its place again');
+    // The log line is written before the close, but stdout and the socket are separate pipes: wait for it.
+    await eventually(
+      async () => stalled.output().includes('closing every connection so each takes its place again'),
+      'the stalled process to log why it closed every connection',
+    );
     // B, on the healthy process, keeps its connection.
     expect(b.client.connected).toBe(true);
   }, 30_000);
