@@ -19,6 +19,8 @@ import {
   isPeerToken,
   isRetainedKind,
   parseClientId,
+  parseInboxClientId,
+  parseInboxTopic,
   peerIdOf,
   parseTopic,
   peerTopic,
@@ -26,14 +28,16 @@ import {
   type PeerId,
   type RoomId,
 } from '../protocol/index';
+import { InboxPolicy, inboxConnectProblem, type InboxSession } from './inbox';
 import { FlapDetector, type FlapLimits } from './limits';
 import type { Logger } from './log';
 import { LogBudget } from './log-budget';
 import type { Metrics, RefusalReason } from './metrics';
 import type { RoomRegistry } from './rooms';
 
-/** What the broker knows about one connection, fixed at CONNECT. */
-interface Session {
+/** What the broker knows about one room connection, fixed at CONNECT. */
+interface RoomSession {
+  kind: 'room';
   room: RoomId;
   peer: PeerId;
   /** Set once the registry gave this connection a place; never unset, see `release`. */
@@ -70,7 +74,11 @@ export interface PolicyDeps {
   flap?: FlapLimits;
   /** Shared with connections.ts: refusals are logged within it, never one line per filter. */
   logBudget?: LogBudget;
+  /** Rings between saved contacts (inbox.ts); default rates if not given. */
+  inbox?: InboxPolicy;
 }
+
+type Session = RoomSession | InboxSession;
 
 const NO_FLAP_LIMIT: FlapLimits = { flapMax: Number.MAX_SAFE_INTEGER, flapWindowMs: 1, banMs: 0 };
 
@@ -92,9 +100,11 @@ export class BrokerPolicy {
   private readonly flapping: FlapDetector;
   private readonly logBudget: LogBudget;
   private broker: Aedes | null = null;
+  private readonly inbox: InboxPolicy;
 
   constructor(private readonly deps: PolicyDeps) {
     this.logBudget = deps.logBudget ?? new LogBudget();
+    this.inbox = deps.inbox ?? new InboxPolicy();
     this.flapping = new FlapDetector(deps.flap ?? NO_FLAP_LIMIT, Date.now, () => {
       this.deps.metrics.flapBanned();
       const suppressed = this.logBudget.take();
@@ -123,7 +133,13 @@ export class BrokerPolicy {
 
     authenticate: (client, username, password, done) => {
       // Checked before parsing: whatever else it is, a longer id is not one of ours.
-      const id = typeof client.id === 'string' && client.id.length <= MAX_CLIENT_ID_CHARS ? parseClientId(client.id) : null;
+      const shortId = typeof client.id === 'string' && client.id.length <= MAX_CLIENT_ID_CHARS;
+      const inboxPeer = shortId ? parseInboxClientId(client.id) : null;
+      if (inboxPeer) {
+        this.authenticateInbox(client, inboxPeer, username, password, done);
+        return;
+      }
+      const id = shortId ? parseClientId(client.id) : null;
       if (!id) {
         this.refuse('client-id', client);
         done(authError(IDENTIFIER_REJECTED, 'clientId must be <roomId>.<peerId>'), null);
@@ -161,7 +177,7 @@ export class BrokerPolicy {
             done(authError(SERVER_UNAVAILABLE, 'reconnecting too often: try again later'), null);
             return;
           }
-          this.sessions.set(client, { room: id.room, peer: id.peer, admitted: false, admitting: false });
+          this.sessions.set(client, { kind: 'room', room: id.room, peer: id.peer, admitted: false, admitting: false });
           done(null, true);
         },
         (err: unknown) => {
@@ -173,6 +189,16 @@ export class BrokerPolicy {
 
     authorizeSubscribe: (client, sub, done) => {
       const session = this.sessions.get(client);
+      if (session?.kind === 'inbox') {
+        const reason = this.inbox.subscribe(session, sub.topic);
+        if (reason) {
+          this.refuse(reason, client, sub.topic);
+          done(new RefusedError(reason));
+          return;
+        }
+        done(null, grant(sub));
+        return;
+      }
       if (!session || !roomFilters(session.room).includes(sub.topic)) {
         // The app only ever asks for its room's filters, so anything else is
         // hostile: the error closes the connection at the first one (issue 11, "filter flood").
@@ -216,6 +242,14 @@ export class BrokerPolicy {
 
     authorizeForward: (client, packet) => {
       const session = this.sessions.get(client);
+      if (session?.kind === 'inbox') {
+        if (!this.inbox.forward(session, packet.topic)) {
+          this.refuse('forward', client, packet.topic);
+          return null;
+        }
+        this.deps.metrics.relayed();
+        return packet;
+      }
       const topic = parseTopic(packet.topic);
       // Subscriptions are already limited to the client's own room, so this
       // only fires if that check is ever broken: defense in depth.
@@ -250,6 +284,42 @@ export class BrokerPolicy {
     // registered; releasing here too covers the rest, and leave() is
     // identity-checked, so the second call is a no-op.
     broker.on('clientError', (client) => this.release(client));
+    broker.on('unsubscribe', (filters, client) => {
+      const session = client ? this.sessions.get(client) : undefined;
+      if (session?.kind === 'inbox') for (const filter of filters) this.inbox.unsubscribe(session, filter);
+    });
+  }
+
+  /** An inbox connection (inbox.ts): the same token proof as a room connection, no Will, no room. */
+  private authenticateInbox(client: Client, peer: PeerId, username: string | undefined, password: Buffer | undefined, done: Parameters<Hooks['authenticate']>[3]): void {
+    const token = password ? password.toString('utf8') : null;
+    const problem = !client.clean ? 'session' : inboxConnectProblem(username, (this.wills.get(client) ?? null) !== null);
+    if (problem || !isPeerToken(token)) {
+      const reason = problem ?? 'credentials';
+      this.refuse(reason, client);
+      done(authError(reason === 'credentials' ? BAD_CREDENTIALS : NOT_AUTHORIZED, 'an inbox connection needs username "inbox", its token, a clean session and no Will'), null);
+      return;
+    }
+    peerIdOf(token).then(
+      (id) => {
+        if (id !== peer) {
+          this.refuse('credentials', client);
+          done(authError(BAD_CREDENTIALS, 'the password must be the token of the peer id'), null);
+          return;
+        }
+        if (this.flapping.bannedFor(client.id) !== null) {
+          this.refuse('flapping', client);
+          done(authError(SERVER_UNAVAILABLE, 'reconnecting too often: try again later'), null);
+          return;
+        }
+        this.sessions.set(client, this.inbox.session(peer));
+        done(null, true);
+      },
+      (err: unknown) => {
+        this.deps.logger.error({ err }, 'peer id check failed');
+        done(authError(SERVER_UNAVAILABLE, 'server unavailable'), null);
+      },
+    );
   }
 
   /**
@@ -260,11 +330,16 @@ export class BrokerPolicy {
   admittedUpgrade(clientId: string): IncomingMessage | null {
     const client = this.connected.get(clientId);
     if (!client || client.closed || !client.connected) return null;
-    return this.sessions.get(client)?.admitted ? (client.req ?? null) : null;
+    const session = this.sessions.get(client);
+    return session?.kind === 'room' && session.admitted ? (client.req ?? null) : null;
   }
 
   /** Syntax first, then authorization; null = allowed. */
   private checkPublish(client: Client | null, packet: PublishPacket): RefusalReason | null {
+    if (parseInboxTopic(packet.topic)) {
+      const session = client ? this.sessions.get(client) : undefined;
+      return this.inbox.publish(session?.kind === 'inbox' ? session : null, packet, payloadBytes(packet.payload));
+    }
     const topic = parseTopic(packet.topic);
     if (!topic) return 'topic';
     if (packet.qos > 1) return 'qos';
@@ -277,7 +352,7 @@ export class BrokerPolicy {
       return isPresenceClear ? null : 'not-admitted';
     }
     const session = this.sessions.get(client);
-    if (!session) return 'not-admitted';
+    if (session?.kind !== 'room') return 'not-admitted';
     if (topic.room !== session.room) return 'other-room';
     // The sender is who the connection says it is, not who the topic says (STYLE 11).
     if (topic.peer !== session.peer) return 'spoofed-peer';
@@ -296,7 +371,7 @@ export class BrokerPolicy {
    */
   private release(client: Client): void {
     const session = this.sessions.get(client);
-    if (!session?.admitted && !session?.admitting) return;
+    if (session?.kind !== 'room' || (!session.admitted && !session.admitting)) return;
     const { room, peer } = session;
     this.deps.registry.leave(room, peer, client).then(
       (removed) => {

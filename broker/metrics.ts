@@ -45,6 +45,10 @@ export const REFUSAL_REASONS = [
   'will',
   // CONNECT from a clientId banned for flapping (limits.ts FlapDetector)
   'flapping',
+  // an inbox connection listening on more inboxes than any phone has contacts (inbox.ts)
+  'inbox-count',
+  // rings over the per-sender or per-recipient rate (inbox.ts)
+  'ring-rate',
 ] as const;
 export type RefusalReason = (typeof REFUSAL_REASONS)[number];
 

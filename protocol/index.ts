@@ -4,5 +4,6 @@ export * from './encoding';
 export * from './ids';
 export * from './limits';
 export * from './messages';
+export * from './ring';
 export * from './topics';
 export * from './verification';

@@ -50,7 +50,12 @@ export type SignalMessage =
   /** Verification, step 1: a commitment to our fingerprint and a nonce (verification.ts). */
   | (Envelope & { type: 'verify-commit'; to: Target; commit: string })
   /** Verification, step 2: the nonce, sent only after the other side's commitment arrived. */
-  | (Envelope & { type: 'verify-reveal'; to: Target; nonce: string });
+  | (Envelope & { type: 'verify-reveal'; to: Target; nonce: string })
+  /**
+   * A fresh inbox for this one peer (ring.ts): its id and key, so either side
+   * can save the other as a contact, during the call or after it.
+   */
+  | (Envelope & { type: 'contact'; to: Target; inbox: string; key: string });
 
 export type SignalType = SignalMessage['type'];
 
@@ -67,6 +72,7 @@ export function topicKindOf(type: SignalType): TopicKind {
     case 'bye':
     case 'verify-commit':
     case 'verify-reveal':
+    case 'contact':
       return 'signal';
     default: {
       const never: never = type;
@@ -144,9 +150,9 @@ function parseTarget(x: unknown): Target {
   return { session: x.session as string, gen: x.gen as number };
 }
 
-/** 32 bytes in base64url (a SHA-256 digest or a verification nonce). */
-function parseDigest(x: unknown, what: string): string {
-  shape(typeof x === 'string' && fromBase64Url(x)?.length === 32, what);
+/** `bytes` bytes in base64url: a SHA-256 digest, a verification nonce (32), an inbox id (16), a contact key (32). */
+function parseDigest(x: unknown, what: string, bytes = 32): string {
+  shape(typeof x === 'string' && x.length === Math.ceil((bytes * 4) / 3) && fromBase64Url(x)?.length === bytes, what);
   return x as string;
 }
 
@@ -193,6 +199,7 @@ const BODY_PARSERS: { [K in SignalType]: (x: Obj, env: Envelope) => MessageOf<K>
   bye: (x, env) => ({ ...env, type: 'bye', to: x.to === null ? null : parseTarget(x.to) }),
   'verify-commit': (x, env) => ({ ...env, type: 'verify-commit', to: parseTarget(x.to), commit: parseDigest(x.commit, 'commit') }),
   'verify-reveal': (x, env) => ({ ...env, type: 'verify-reveal', to: parseTarget(x.to), nonce: parseDigest(x.nonce, 'nonce') }),
+  contact: (x, env) => ({ ...env, type: 'contact', to: parseTarget(x.to), inbox: parseDigest(x.inbox, 'inbox', 16), key: parseDigest(x.key, 'key') }),
 };
 
 export const SIGNAL_TYPES = Object.keys(BODY_PARSERS) as readonly SignalType[];

@@ -151,6 +151,8 @@ export type SessionEvents = {
   bound: (peer: PeerId) => void;
   fingerprints: (local: string, remote: string) => void;
   verify: (m: MessageOf<'verify-commit'> | MessageOf<'verify-reveal'>) => void;
+  /** The other person's inbox for us (ring.ts), so either side can save the other as a contact. */
+  contact: (m: MessageOf<'contact'>) => void;
   /** Offers and answers sent so far (a track switch must not add any), once each is handed to signaling. */
   negotiations: (count: number) => void;
 };

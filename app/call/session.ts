@@ -194,7 +194,7 @@ export class CallSession extends Emitter<SessionEvents> {
   }
 
   /** Sends a verification step to the connection we're bound to. */
-  sendVerify(body: { type: 'verify-commit'; commit: string } | { type: 'verify-reveal'; nonce: string }): void {
+  sendVerify(body: { type: 'verify-commit'; commit: string } | { type: 'verify-reveal'; nonce: string } | { type: 'contact'; inbox: string; key: string }): void {
     const to = this.target();
     if (to && !this.closed) void this.out.send({ ...body, to });
   }
@@ -328,7 +328,7 @@ export class CallSession extends Emitter<SessionEvents> {
     if (this.ctx.state === 'ended' || this.ctx.state === 'full' || this.ctx.state === 'error') return;
     const rel = relation(this.remote, m);
     // Stale: from a connection the sender has since replaced. Verification spans their connections.
-    if (rel === 'older' && m.type !== 'verify-commit' && m.type !== 'verify-reveal') return;
+    if (rel === 'older' && m.type !== 'verify-commit' && m.type !== 'verify-reveal' && m.type !== 'contact') return;
     routeMessage(this.handlers, m, rel);
   }
 
@@ -348,6 +348,10 @@ export class CallSession extends Emitter<SessionEvents> {
     // Verification spans the bound page's connections (older ones too), and must be addressed to this page.
     'verify-commit': (m, rel) => this.verifyFrom(m, rel),
     'verify-reveal': (m, rel) => this.verifyFrom(m, rel),
+    // A contact offer is about the person, not a connection: any of the bound page's connections may carry it.
+    contact: (m, rel) => {
+      if ((rel === 'same' || rel === 'newer' || rel === 'older') && m.to.session === this.sessionId) this.emit('contact', m);
+    },
   };
 
   private onPresence(m: MessageOf<'presence'>, rel: Relation): void {
