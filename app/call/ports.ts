@@ -110,6 +110,33 @@ export interface SignalingParams {
   log: Logger;
 }
 
+/** `busy` is shown like `declined`, with its own message. */
+export type RingStatus = 'ringing' | 'answered' | 'declined' | 'busy' | 'no-answer' | 'cancelled';
+
+/** One outgoing ring (app/contacts/ring.ts). */
+export interface RingHandle {
+  readonly status: RingStatus;
+  on(event: 'status', fn: (status: RingStatus) => void): () => void;
+  /** They joined the call. */
+  answered(): void;
+  /** We hung up first. */
+  cancel(): void;
+}
+
+/** A call that rings a saved contact: starts ringing once our offer waits in the room. */
+export interface RingPort {
+  readonly name: string;
+  start(): RingHandle;
+}
+
+/** Saved contacts (app/contacts): each call offers the other person a fresh inbox. */
+export interface CallContactsPort {
+  /** Our inbox for the person in `<room>.<peer>`, made once. */
+  offer(call: string): Promise<{ inbox: string; key: string }>;
+  /** Their inbox for us arrived. */
+  offered(call: string, inbox: string, key: string): Promise<void>;
+}
+
 export interface CallPorts {
   clock: Clock;
   log: Logger;
@@ -136,6 +163,10 @@ export interface CallPorts {
   wakeLock: WakeLockPort;
   osCallControls: OsCallControls;
   timings?: CallTimings;
+  /** Link calls: offer the other person a way to save us (absent in a call to a saved contact). */
+  contacts?: CallContactsPort;
+  /** A call to a saved contact. */
+  ring?: RingPort;
 }
 
 /** What a CallSession tells its owner (the controller). */

@@ -194,7 +194,7 @@ export class CallSession extends Emitter<SessionEvents> {
   }
 
   /** Sends a verification step to the connection we're bound to. */
-  sendVerify(body: { type: 'verify-commit'; commit: string } | { type: 'verify-reveal'; nonce: string } | { type: 'contact'; inbox: string; key: string }): void {
+  sendToPeer(body: { type: 'verify-commit'; commit: string } | { type: 'verify-reveal'; nonce: string } | { type: 'contact'; inbox: string; key: string }): void {
     const to = this.target();
     if (to && !this.closed) void this.out.send({ ...body, to });
   }

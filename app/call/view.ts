@@ -6,7 +6,7 @@ import type { MediaState } from '../../protocol/index';
 import type { MediaControlsState } from '../media/controls';
 import type { CallErrorReason } from './errors';
 import type { CallState } from './machine';
-import type { SignalingStatus } from './ports';
+import type { RingStatus, SignalingStatus } from './ports';
 import type { Quality } from './stats';
 import type { VerificationStatus } from './verifier';
 
@@ -35,6 +35,11 @@ export interface CallView {
   code: string[] | null;
   /** `changed`: the other side's certificate changed after a code was shown: compare again. */
   verification: VerificationStatus;
+  /** Our inbox for the other person (contacts): set once connected, so the screen can offer "Save contact". */
+  contactId: string | null;
+  /** A call to a saved contact: whether it still rings, and whom. Null for a link call. */
+  ring: RingStatus | null;
+  ringName: string | null;
 }
 
 export const initialView = (): CallView => ({
@@ -53,4 +58,7 @@ export const initialView = (): CallView => ({
   quality: null,
   code: null,
   verification: 'pending',
+  contactId: null,
+  ring: null,
+  ringName: null,
 });

@@ -4,13 +4,12 @@
  * retained offer, so an Answer connects as fast as a link call.
  */
 import type { RingId } from '../../protocol/index';
-import type { Clock } from '../call/ports';
+import type { Clock, RingHandle, RingStatus } from '../call/ports';
 import { Emitter } from '../lib/emitter';
 
-/** `busy` is shown as `declined` with its own message ("… is in another call"). */
-export type RingStatus = 'ringing' | 'answered' | 'declined' | 'busy' | 'no-answer' | 'cancelled';
+export type { RingStatus } from '../call/ports';
 
-export class OutgoingRing extends Emitter<{ status: (status: RingStatus) => void }> {
+export class OutgoingRing extends Emitter<{ status: (status: RingStatus) => void }> implements RingHandle {
   private s: RingStatus = 'ringing';
   private readonly timer: unknown;
 

@@ -5,14 +5,20 @@ import { defaultProbePolicy, type ReconnectPolicy } from './reconnect';
 export interface ClientConfig {
   brokerUrl: string;
   iceServers: RTCIceServer[];
+  /** The server's VAPID key for Web Push (ringing a closed app); null = the server relays no pushes. */
+  vapidPublicKey: string | null;
 }
 
 export async function fetchClientConfig(origin: string, get: typeof fetch = (...a) => fetch(...a)): Promise<ClientConfig> {
   const res = await get('/config.json', { cache: 'no-store' });
   if (!res.ok) throw new Error(`config ${res.status}`);
-  const body = (await res.json()) as { brokerUrl?: string | null; iceServers?: RTCIceServer[] };
+  const body = (await res.json()) as { brokerUrl?: string | null; iceServers?: RTCIceServer[]; vapidPublicKey?: unknown };
   const sameOrigin = `${origin.replace(/^http/, 'ws')}/mqtt`;
-  return { brokerUrl: body.brokerUrl || sameOrigin, iceServers: Array.isArray(body.iceServers) ? body.iceServers : [] };
+  return {
+    brokerUrl: body.brokerUrl || sameOrigin,
+    iceServers: Array.isArray(body.iceServers) ? body.iceServers : [],
+    vapidPublicKey: typeof body.vapidPublicKey === 'string' ? body.vapidPublicKey : null,
+  };
 }
 
 export interface WaitForServerOptions {

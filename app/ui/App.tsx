@@ -1,5 +1,6 @@
 import { lazy, Match, Suspense, Switch } from 'solid-js';
 import { Home } from './Home';
+import { IncomingCall } from './IncomingCall';
 import { route } from './router';
 import { UpdateBanner } from './UpdateBanner';
 
@@ -10,6 +11,7 @@ export function App() {
   return (
     <>
     <UpdateBanner />
+    <IncomingCall />
     <Switch>
       <Match when={route().name === 'home'}>
         <Home />

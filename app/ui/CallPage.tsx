@@ -2,6 +2,8 @@ import { Match, onCleanup, Switch } from 'solid-js';
 import { setInCall } from './app-state';
 import { CallScreen } from './CallScreen';
 import { PreJoin } from './PreJoin';
+import { newSecret } from '../../protocol/index';
+import { callContact } from './contacts';
 import { navigate } from './router';
 import { CallStoreContext, createCallStore } from './store';
 
@@ -30,7 +32,13 @@ export default function CallPage(props: { secret: string }) {
           <PreJoin />
         </Match>
         <Match when={store.phase() === 'call'}>
-          <CallScreen onLeave={leave} />
+          <CallScreen
+            onLeave={leave}
+            onCallAgain={() => {
+              const id = store.ringContact;
+              if (id) callContact(id, newSecret());
+            }}
+          />
         </Match>
       </Switch>
     </CallStoreContext.Provider>

@@ -2,12 +2,13 @@ import { createEffect, createSignal, Match, on, Show, Switch } from 'solid-js';
 import { Controls } from './Controls';
 import { ERROR_MESSAGES } from './messages';
 import { QualityPanel } from './QualityPanel';
+import { RingEnded, Ringing, ringState, SaveContactButton } from './RingPanels';
 import { startNewCall } from './start';
 import { useCall } from './store';
 import { Video } from './Video';
 import { WaitingPanel } from './WaitingPanel';
 
-export function CallScreen(props: { onLeave: () => void }) {
+export function CallScreen(props: { onLeave: () => void; onCallAgain?: () => void }) {
   const call = useCall();
   const [audioBlocked, setAudioBlocked] = createSignal(false);
   // "We compared it" hides the warning until the code changes again.
@@ -18,8 +19,11 @@ export function CallScreen(props: { onLeave: () => void }) {
   const remoteCameraOff = () => inCall() && call.remoteMedia()?.videoOff === true;
   const selfStream = () => call.controls()?.selfStream() ?? call.localStream();
   return (
-    <main class="screen call" data-testid="call-screen" data-state={call.state()} data-negotiations={call.negotiations()} data-signaling={call.signaling()} data-verification={call.verification()}>
+    <main class="screen call" data-testid="call-screen" data-state={ringState(call.ring(), call.state()) ?? call.state()} data-negotiations={call.negotiations()} data-signaling={call.signaling()} data-verification={call.verification()}>
       <Switch>
+        <Match when={ringState(call.ring(), call.state()) === 'declined' || call.ring() === 'no-answer'}>
+          <RingEnded onAgain={() => props.onCallAgain?.()} onLeave={props.onLeave} />
+        </Match>
         <Match when={call.state() === 'full'}>
           <section class="notice">
             <h1>This call is full</h1>
@@ -59,7 +63,12 @@ export function CallScreen(props: { onLeave: () => void }) {
             <p class="badge" data-testid="remote-muted">Muted</p>
           </Show>
           <Show when={call.state() === 'waiting'}>
-            <WaitingPanel />
+            <Show when={call.ring() === 'ringing'} fallback={<WaitingPanel />}>
+              <Ringing onCancel={props.onLeave} />
+            </Show>
+          </Show>
+          <Show when={inCall() || call.remoteLeft()}>
+            <SaveContactButton />
           </Show>
           <Show when={call.state() === 'connecting'}>
             <p class="status" aria-live="polite">Connecting…</p>

@@ -1,5 +1,6 @@
 import { Show } from 'solid-js';
 import { online } from './app-state';
+import { ContactList } from './ContactList';
 import { canInstall, install, showIosHint } from './install';
 import { RelayToggle } from './RelayToggle';
 import { startNewCall } from './start';
@@ -23,6 +24,7 @@ export function Home() {
       <button type="button" class="primary big" disabled={!online()} aria-describedby={online() ? undefined : 'offline-reason'} onClick={startNewCall}>
         Start a call
       </button>
+      <ContactList />
       <RelayToggle />
       <p class="fine">You get a link to share. Only people with the link can join, and only one of them.</p>
       <Show when={canInstall()}>

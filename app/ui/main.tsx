@@ -1,6 +1,7 @@
 import { render } from 'solid-js/web';
 import { App } from './App';
 import { watchConnectivity } from './app-state';
+import { loadContacts } from './contacts';
 import { listenForInstallPrompt } from './install';
 import { registerServiceWorker } from './pwa';
 import './styles.css';
@@ -9,5 +10,7 @@ listenForInstallPrompt();
 watchConnectivity();
 const root = document.getElementById('root');
 if (root) render(() => <App />, root);
-// After first paint: the shell must not wait for the service worker.
+// After first paint: contacts (IndexedDB; mqtt.js only if there are any) and the service worker.
+loadContacts();
+// The shell must not wait for the service worker.
 void registerServiceWorker().catch((e: unknown) => console.warn('[tandem] service worker not registered', e));

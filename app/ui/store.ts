@@ -8,6 +8,9 @@ import { createContext, createSignal, useContext, type Accessor } from 'solid-js
 import { browserPorts } from '../call/browser';
 import { Call, type CallView, type MediaControlsPort } from '../call/controller';
 import type { MediaControlsState } from '../media/controls';
+import type { InboxId, Secret } from '../../protocol/index';
+import type { CallPorts } from '../call/ports';
+import { contacts, isContactCall, loadedContacts, takeRing } from './contacts';
 import { navigate } from './router';
 
 export type { Phase } from '../call/controller';
@@ -19,6 +22,8 @@ export type ControlsView = { [K in keyof MediaControlsState]: Accessor<MediaCont
 
 export interface CallStore extends Omit<Mirror, 'media'> {
   readonly link: string;
+  /** The saved contact this call rings, if it does ("Call again"). */
+  readonly ringContact: InboxId | null;
   /** Null until the camera is open. */
   controls: Accessor<ControlsView | null>;
   join(): void;
@@ -46,7 +51,8 @@ function mirror<T extends object>(initial: T): { get: { [K in keyof T]: Accessor
 const NO_MEDIA: MediaControlsState = { muted: false, cameraOff: false, sharing: false, busy: false, mirrored: true, selfStream: null as unknown as MediaStream, canSwitchCamera: false, canShareScreen: false };
 
 export function createCallStore(secret: string, origin: string): CallStore {
-  const call = new Call(secret, origin, browserPorts(origin, () => navigate('/')));
+  const ports = withContacts(secret, browserPorts(origin, () => navigate('/')));
+  const call = new Call(secret, origin, ports.ports);
   const view = mirror(call.view);
   const media = mirror(call.view.media ?? NO_MEDIA);
   call.on('change', (v) => {
@@ -65,11 +71,26 @@ export function createCallStore(secret: string, origin: string): CallStore {
   return {
     ...rest,
     link: call.link,
+    ringContact: ports.ringContact,
     controls: () => (view.get.media() ? controls : null),
     join: () => call.join(),
     hangup: () => call.hangup(),
     dispose: () => call.close(),
   };
+}
+
+/** A call to a saved contact rings them; a link call offers the other person a way to save us. */
+function withContacts(secret: string, ports: CallPorts): { ports: CallPorts; ringContact: InboxId | null } {
+  const ringId = takeRing(secret);
+  const service = loadedContacts();
+  const contact = ringId ? service?.list.find((c) => c.id === ringId) : undefined;
+  if (service && contact) return { ports: { ...ports, ring: { name: contact.name, start: () => service.ring(contact.id, secret as Secret) } }, ringContact: contact.id };
+  if (ringId || isContactCall(secret)) return { ports, ringContact: null };
+  const offers: CallPorts['contacts'] = {
+    offer: async (c) => (await contacts()).offer(c),
+    offered: async (c, inbox, key) => (await contacts()).offered(c, inbox as InboxId, key),
+  };
+  return { ports: { ...ports, contacts: offers }, ringContact: null };
 }
 
 export const CallStoreContext = createContext<CallStore>();

@@ -32,7 +32,7 @@ describe('failures a person can meet', () => {
     let wake: () => void = () => undefined;
     const p = open('bob', {
       overrides: {
-        fetchConfig: async () => (online ? { brokerUrl: t.server.mqttUrl, iceServers: [] } : Promise.reject(new TypeError('Failed to fetch'))),
+        fetchConfig: async () => (online ? { brokerUrl: t.server.mqttUrl, iceServers: [], vapidPublicKey: null } : Promise.reject(new TypeError('Failed to fetch'))),
         onceOnline: () => new Promise<void>((resolve) => (wake = resolve)),
       },
     });

@@ -5,7 +5,7 @@
  */
 import mqtt from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
-import { inboxTopic, newPeerToken, newSecret, PROTOCOL_VERSION, seal, importContactKey, newContactKey, newRingId, type InboxId } from '../../protocol/index';
+import { inboxTopic, newPeerToken, newSecret, PROTOCOL_VERSION, seal, importContactKey, newContactKey, newRingId } from '../../protocol/index';
 import { Contacts, isReady, type IncomingRing } from '../../app/contacts/contacts';
 import { connectInbox } from '../../app/contacts/inbox';
 import type { RingStatus } from '../../app/contacts/ring';

@@ -1,0 +1,62 @@
+import { createSignal, Show } from 'solid-js';
+import { Portal } from 'solid-js/web';
+import type { ContactRecord } from '../contacts/contacts';
+import { myName, setMyName } from '../lib/settings';
+import { contacts } from './contacts';
+
+/**
+ * "Save contact": what to call them (their own name as a suggestion) and
+ * what to be called on their phone. The contact works once both saved.
+ * Asks for notifications here, the moment they're for: so this contact can
+ * ring this phone while the app is closed.
+ */
+export function SaveContact(props: { contact: ContactRecord; onDone: () => void }) {
+  const [name, setName] = createSignal(props.contact.name || props.contact.theirName);
+  const [mine, setMine] = createSignal(myName());
+  const [saving, setSaving] = createSignal(false);
+  const submit = async (e: SubmitEvent) => {
+    e.preventDefault();
+    setSaving(true);
+    setMyName(mine());
+    if (typeof Notification !== 'undefined' && Notification.permission === 'default') {
+      await Notification.requestPermission().catch(() => 'denied');
+    }
+    await (await contacts()).save(props.contact.id, name());
+    props.onDone();
+  };
+  // In a portal: above the call's controls, whatever panel opened it.
+  return (
+    <Portal>
+    <form class="sheet" data-testid="save-contact" onSubmit={(e) => void submit(e)}>
+      <h2>Save contact</h2>
+      <Show when={props.contact.theySaved}>
+        <p class="fine">{props.contact.theirName || 'They'} saved you. Save them too, and you can ring each other from Home.</p>
+      </Show>
+      <label>
+        Their name
+        <input name="name" value={name()} maxLength={64} required autocomplete="off" onInput={(e) => setName(e.currentTarget.value)} />
+      </label>
+      <label>
+        Your name on their phone
+        <input name="mine" value={mine()} maxLength={64} autocomplete="nickname" onInput={(e) => setMine(e.currentTarget.value)} />
+      </label>
+      <div class="row">
+        <button type="button" class="secondary" onClick={() => props.onDone()}>
+          Not now
+        </button>
+        <button type="submit" class="primary" disabled={saving() || name().trim() === ''}>
+          Save
+        </button>
+      </div>
+    </form>
+    </Portal>
+  );
+}
+
+/** One line about where a contact stands, for the call screen and Home. */
+export function contactStatus(c: ContactRecord): string {
+  if (c.iSaved && c.theySaved) return `${c.name} is saved. Call them from Home any time.`;
+  if (c.iSaved) return `Saved. Waiting for ${c.name} to save you too.`;
+  if (c.theySaved) return `${c.theirName || 'They'} saved you as a contact.`;
+  return '';
+}
