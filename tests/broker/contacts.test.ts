@@ -6,105 +6,18 @@
 import mqtt from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
 import { inboxTopic, newPeerToken, newSecret, PROTOCOL_VERSION, seal, importContactKey, newContactKey, newRingId } from '../../protocol/index';
-import { Contacts, isReady, type IncomingRing } from '../../app/contacts/contacts';
-import { connectInbox } from '../../app/contacts/inbox';
-import type { RingStatus } from '../../app/contacts/ring';
-import { memoryContacts } from '../../app/contacts/store';
-import { cleanup, startTestServer, type TestServer } from '../helpers/broker';
+import type { IncomingRing } from '../../app/contacts/contacts';
+import { cleanup, startTestServer } from '../helpers/broker';
 import { FakeClock } from '../helpers/call-harness';
+import { changed, incoming, paired, status } from '../helpers/contacts';
 
 afterEach(cleanup);
-const devices: Contacts[] = [];
-afterEach(() => {
-  for (const d of devices.splice(0)) d.close();
-});
-
-interface Device {
-  contacts: Contacts;
-  storage: ReturnType<typeof memoryContacts>;
-  busy: { now: boolean };
-  connected: Promise<void>;
-}
-
-function device(server: TestServer, clock: FakeClock, name: string): Device {
-  const storage = memoryContacts();
-  const busy = { now: false };
-  let markConnected!: () => void;
-  const connected = new Promise<void>((r) => (markConnected = r));
-  const contacts = new Contacts({
-    storage,
-    clock,
-    log: { debug: () => undefined, warn: () => undefined },
-    connect: (onMessage) =>
-      connectInbox({ brokerUrl: server.mqttUrl, token: newPeerToken(), onMessage, mqtt, onStatus: (up) => up && markConnected() }),
-    push: null,
-    busy: () => busy.now,
-    myName: () => name,
-    ringTimeoutMs: 30_000,
-  });
-  devices.push(contacts);
-  return { contacts, storage, busy, connected };
-}
-
-const changed = (d: Device, pred: () => boolean, what: string): Promise<void> =>
-  new Promise((resolve, reject) => {
-    if (pred()) return resolve();
-    const t = setTimeout(() => reject(new Error(`never: ${what}`)), 5_000);
-    const off = d.contacts.on('change', () => {
-      if (!pred()) return;
-      clearTimeout(t);
-      off();
-      resolve();
-    });
-  });
-
-const incoming = (d: Device): Promise<IncomingRing | null> =>
-  new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error('no incoming ring')), 5_000);
-    const off = d.contacts.on('incoming', (r) => {
-      clearTimeout(t);
-      off();
-      resolve(r);
-    });
-  });
-
-const status = (ring: { status: RingStatus; on(e: 'status', fn: (s: RingStatus) => void): () => void }, want: RingStatus): Promise<void> =>
-  new Promise((resolve, reject) => {
-    if (ring.status === want) return resolve();
-    const t = setTimeout(() => reject(new Error(`ring never ${want} (is ${ring.status})`)), 5_000);
-    ring.on('status', (s) => {
-      if (s !== want) return;
-      clearTimeout(t);
-      resolve();
-    });
-  });
-
-/** Alice and Bob had a call (room R): each sent the other a fresh inbox over it, and both saved. */
-async function paired(server: TestServer, clock: FakeClock) {
-  const alice = device(server, clock, 'Alice');
-  const bob = device(server, clock, 'Bob');
-  const aOffer = await alice.contacts.offer('R.bob');
-  const bOffer = await bob.contacts.offer('R.alice');
-  await Promise.all([alice.connected, bob.connected]);
-  await alice.contacts.offered('R.bob', bOffer.inbox, bOffer.key);
-  await bob.contacts.offered('R.alice', aOffer.inbox, aOffer.key);
-  await alice.contacts.save(aOffer.inbox, 'Bob B.');
-  // Bob's phone hears that Alice saved him, with her own name as a suggestion.
-  await changed(bob, () => bob.contacts.list[0]?.theySaved === true, 'bob learns alice saved him');
-  expect(bob.contacts.list[0]!.theirName).toBe('Alice');
-  expect(isReady(bob.contacts.list[0]!)).toBe(false);
-  await bob.contacts.save(bOffer.inbox, '');
-  await changed(alice, () => isReady(alice.contacts.list[0]!), 'alice sees bob saved her');
-  expect(isReady(bob.contacts.list[0]!)).toBe(true);
-  expect(bob.contacts.list[0]!.name).toBe('Alice'); // the suggestion, since Bob typed nothing
-  return { alice, bob, aliceForBob: aOffer.inbox, bobForAlice: bOffer.inbox };
-}
 
 describe('saved contacts', () => {
   it('pair over inboxes; a ring shows on the other phone and Answer gives the call link', async () => {
     const server = await startTestServer();
     const clock = new FakeClock();
-    const { alice, bob, aliceForBob } = await paired(server, clock);
+    const { alice, bob, aliceForBob } = await paired(server.mqttUrl, server.mqttUrl, clock);
     const secret = newSecret();
     const shown = incoming(bob);
     const ring = alice.contacts.ring(aliceForBob, secret);
@@ -119,7 +32,7 @@ describe('saved contacts', () => {
   it('Decline reaches the caller; a busy phone declines by itself', async () => {
     const server = await startTestServer();
     const clock = new FakeClock();
-    const { alice, bob, aliceForBob } = await paired(server, clock);
+    const { alice, bob, aliceForBob } = await paired(server.mqttUrl, server.mqttUrl, clock);
     const shown = incoming(bob);
     const ring = alice.contacts.ring(aliceForBob, newSecret());
     await shown;
@@ -135,7 +48,7 @@ describe('saved contacts', () => {
   it('no answer in 30 s: the caller hears "no answer" and the callee keeps a missed call', async () => {
     const server = await startTestServer();
     const clock = new FakeClock();
-    const { alice, bob, aliceForBob } = await paired(server, clock);
+    const { alice, bob, aliceForBob } = await paired(server.mqttUrl, server.mqttUrl, clock);
     const shown = incoming(bob);
     const ring = alice.contacts.ring(aliceForBob, newSecret());
     await shown;
@@ -149,7 +62,7 @@ describe('saved contacts', () => {
   it('the caller hanging up first stops the ringing and leaves a missed call', async () => {
     const server = await startTestServer();
     const clock = new FakeClock();
-    const { alice, bob, aliceForBob } = await paired(server, clock);
+    const { alice, bob, aliceForBob } = await paired(server.mqttUrl, server.mqttUrl, clock);
     const shown = incoming(bob);
     const ring = alice.contacts.ring(aliceForBob, newSecret());
     await shown;
@@ -162,7 +75,7 @@ describe('saved contacts', () => {
   it('drops a forged ring, a replayed ring and a stale ring; a removed contact rings no one', async () => {
     const server = await startTestServer();
     const clock = new FakeClock();
-    const { alice, bob, aliceForBob, bobForAlice } = await paired(server, clock);
+    const { alice, bob, aliceForBob, bobForAlice } = await paired(server.mqttUrl, server.mqttUrl, clock);
     const seen: Array<IncomingRing | null> = [];
     bob.contacts.on('incoming', (r) => seen.push(r));
     const theirKey = alice.storage.records.get(aliceForBob)!.theirKey!;

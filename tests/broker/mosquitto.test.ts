@@ -12,6 +12,9 @@ import { waitFor } from '../helpers/wait';
 import { closePeers, connectAt, joinAt, testRoom, type TestPeer } from '../helpers/mqtt-peer';
 import { findMosquitto, startMosquitto, type Mosquitto } from '../helpers/mosquitto';
 import { REPO } from '../helpers/server';
+import { FakeClock } from '../helpers/call-harness';
+import { incoming, paired, status } from '../helpers/contacts';
+import { inboxTopic, newSecret } from '../../protocol/index';
 
 const mosquittoBinary = findMosquitto();
 const OFFER = { type: 'offer' as const, sdp: 'v=0\r\na=fingerprint:sha-256 ' + Array(32).fill('AB').join(':') + '\r\n' };
@@ -54,6 +57,16 @@ describe.skipIf(mosquittoBinary === null)('Mosquitto as the broker', () => {
         await joinSequence(url());
       });
 
+      it('rings a saved contact, and carries the decline back', async () => {
+        const { alice, bob, aliceForBob } = await paired(url(), url(), new FakeClock());
+        const secret = newSecret();
+        const shown = incoming(bob);
+        const ring = alice.contacts.ring(aliceForBob, secret);
+        expect((await shown)?.secret).toBe(secret);
+        bob.contacts.decline();
+        await status(ring, 'declined');
+      });
+
       it("fires the Will when a peer's socket dies: the other peer sees its presence cleared", async () => {
         const { a, b } = await joinSequence(url());
         a.drop();
@@ -93,6 +106,18 @@ describe.skipIf(mosquittoBinary === null)('Mosquitto as the broker', () => {
       const cleared = b.next({ from: a.peer, kind: 'presence', empty: true });
       await b.client.publishAsync(peerTopic(a.room, a.peer, 'presence'), Buffer.alloc(0), { qos: 1, retain: true });
       await cleared;
+    });
+
+    it('exact inbox subscriptions: under the sample ACL a wildcard subscriber sees that rings happen (as ciphertext)', async () => {
+      const spy = await connectAt(sample.wsUrl, await testRoom(), newPeerId());
+      await spy.client.subscribeAsync('tandem/v1/ring/+', { qos: 1 });
+      const { alice, bob, aliceForBob, bobForAlice } = await paired(sample.wsUrl, sample.wsUrl, new FakeClock());
+      const seen = waitFor<[string, Buffer]>(spy.client, 'message', { filter: (t: string) => t === inboxTopic(bobForAlice) });
+      const shown = incoming(bob);
+      alice.contacts.ring(aliceForBob, newSecret());
+      await shown;
+      const [, payload] = await seen;
+      expect(payload.toString('latin1')).not.toContain('"ring"');
     });
 
     it('room binding on the harness defaults (no ACL): a wildcard subscriber reads every room', async () => {
