@@ -13,7 +13,7 @@
  *     { subscription: { endpoint, keys: { p256dh, auth } },
  *       payload: base64url (1..3072 bytes decoded), ttl?: seconds (clamped 0..60, default 30),
  *       topic?: ≤ 32 base64url chars (RFC 8030 §5.4: a later push with the same topic replaces an undelivered one) }
- *   202 { ok: true }                      the push service accepted it (201/202)
+ *   202 { ok: true }                      the push service accepted it (201, or any 2xx)
  *   410 { error: "gone" }                 the push service says the subscription is dead (404/410)
  *   400 { error: "<what is wrong>" }      not JSON, missing or malformed fields, keys that are not keys
  *   403 { error: "endpoint not allowed" } not https: on a known push service (push-hosts.ts)
@@ -149,7 +149,8 @@ export class PushRelay {
       return this.answer(res, 'failed', 502, { error: 'push failed' });
     }
     const { status } = upstream;
-    if (status === 201 || status === 202 || status === 200) {
+    // RFC 8030 §5 says 201 Created; some services answer 200 or 202.
+    if (status >= 200 && status < 300) {
       this.deps.logger.debug(fields, 'push accepted');
       return this.answer(res, 'accepted', 202, { ok: true });
     }

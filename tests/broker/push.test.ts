@@ -319,6 +319,50 @@ function oversize(target: ServerProcess, declared: boolean): Promise<Reply> {
   });
 }
 
+describe('whatever the body holds', () => {
+  /** Values that break naive parsers: wrong types, huge and odd strings, prototype keys. */
+  const oddValues: unknown[] = [
+    null, true, 0, -1, 1e309, 'x', '', '\u0000', '\ud800', 'é'.repeat(300), [], [1, 2], {}, { __proto__: { p256dh: 'x' } },
+    { constructor: { prototype: { polluted: true } } }, 'A'.repeat(5000), '=', '==', 'a=b', '%00', 'http://127.0.0.1:1/',
+  ];
+
+  it('answers every odd value in every field with a 4xx (or 202 where it is still valid), and keeps serving', async () => {
+    const sub = subscription();
+    const base = (): PushBody => pushBody(endpoint(), sub, newPayload(16));
+    /** Each field of a valid body replaced by `odd`; slot 0 is the whole body. */
+    const mangle = (slot: number, odd: unknown): unknown => {
+      const body = base();
+      const { subscription: s0 } = body;
+      switch (slot) {
+        case 0: return odd;
+        case 1: return { ...body, subscription: odd };
+        case 2: return { ...body, subscription: { ...s0, endpoint: odd } };
+        case 3: return { ...body, subscription: { ...s0, keys: odd } };
+        case 4: return { ...body, subscription: { ...s0, keys: { ...s0.keys, p256dh: odd } } };
+        case 5: return { ...body, subscription: { ...s0, keys: { ...s0.keys, auth: odd } } };
+        case 6: return { ...body, payload: odd };
+        case 7: return { ...body, ttl: odd };
+        default: return { ...body, topic: odd };
+      }
+    };
+    const statuses = new Set<number>();
+    let n = 0;
+    for (let slot = 0; slot <= 8; slot += 1) {
+      for (const odd of oddValues) {
+        // 100 per address, under the per-address limit.
+        const reply = await post(server, mangle(slot, odd), { localAddress: `127.0.1.${1 + Math.floor(n / 100)}` });
+        n += 1;
+        statuses.add(reply.status);
+        expect([202, 400, 403, 413], `slot ${slot}, ${JSON.stringify(odd)?.slice(0, 40)}`).toContain(reply.status);
+        if (reply.status !== 202) expect(typeof reply.body?.error).toBe('string');
+      }
+    }
+    expect(statuses).toContain(400);
+    expect(statuses).toContain(403);
+    expect((await post(server, base())).status).toBe(202);
+  });
+});
+
 describe('rate limits', () => {
   it('allows 12 pushes a minute to one endpoint, then 429 with Retry-After', async () => {
     const url = endpoint();
