@@ -80,6 +80,14 @@ describe('service endpoints', () => {
     expect(JSON.parse(res.body.toString())).toEqual({ brokerUrl: 'wss://mqtt.example.org/mqtt', iceServers: [], vapidPublicKey: null });
   });
 
+  it('POST /api/push answers 503 push disabled when the server was started without VAPID keys', async () => {
+    // main.ts always has keys (withVapidKeys); an embedder that passes none gets this, not a crash.
+    const server = await startTestServer();
+    const res = await get(server, '/api/push', { 'Content-Type': 'application/json' }, 'POST');
+    expect(res.status).toBe(503);
+    expect(JSON.parse(res.body.toString())).toEqual({ error: 'push disabled' });
+  });
+
   it('GET /metrics lists the tandem metrics, and a refused subscription shows up in it', async () => {
     const server = await startTestServer();
     const refusedFilters = async (): Promise<number> => {
