@@ -4,6 +4,9 @@
  * in a deployment stops the server at start instead of surfacing as a call
  * that silently fails later.
  *
+ * One thing here touches the disk besides TLS_*: `withVapidKeys`, which
+ * main.ts runs after `loadConfig`, reads or creates <DATA_DIR>/vapid.json.
+ *
  * To add a setting (TURN_*, TLS_*, REDIS_URL, …): add a field to `Config`,
  * read it in `loadConfig` with one of the readers below, and document it in
  * the README's list of variables.
@@ -16,6 +19,9 @@ import { TlsFileError, readTlsFiles, type TlsConfig } from './tls';
 import { DEFAULT_TURN_TTL_SECONDS, parseIceUrls } from './turn';
 import { proxyTrust } from './ip';
 import type { ServerLimits } from './limits';
+import { DEFAULT_PUSH_PER_ENDPOINT, DEFAULT_PUSH_PER_IP, DEFAULT_PUSH_TIMEOUT_MS, DEFAULT_VAPID_SUBJECT, type PushConfig } from './push';
+import { DEFAULT_PUSH_HOSTS, parsePushHostRule, type PushHostRule } from './push-hosts';
+import { VapidFileError, loadOrCreateVapidKeys, vapidKeyProblem, vapidPairProblem, type VapidKeys } from './vapid';
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -52,6 +58,8 @@ export interface Config {
   metricsToken: string | null;
   /** Key of the hash that stands for room ids in logs (log.ts); null = a random key per process. */
   logHashKey: Buffer | null;
+  /** POST /api/push: VAPID keys, allowed push services, limits (broker/push.ts). */
+  push: PushConfig;
 }
 
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -276,6 +284,76 @@ function secret(env: Env, name: string, hint: string): string | null {
   return value;
 }
 
+/** VAPID_PUBLIC_KEY and VAPID_PRIVATE_KEY, both or neither; null = neither (then vapid.json, see withVapidKeys). */
+function vapidKeys(env: Env): VapidKeys | null {
+  const publicKey = raw(env, 'VAPID_PUBLIC_KEY');
+  const privateKey = raw(env, 'VAPID_PRIVATE_KEY');
+  if (publicKey === undefined && privateKey === undefined) return null;
+  if (publicKey === undefined) throw new ConfigError('VAPID_PUBLIC_KEY', 'required when VAPID_PRIVATE_KEY is set (npx web-push generate-vapid-keys)');
+  if (privateKey === undefined) throw new ConfigError('VAPID_PRIVATE_KEY', 'required when VAPID_PUBLIC_KEY is set (npx web-push generate-vapid-keys)');
+  // Never quote the values: this message is printed.
+  const publicProblem = vapidKeyProblem('public', publicKey);
+  if (publicProblem !== null) throw new ConfigError('VAPID_PUBLIC_KEY', publicProblem);
+  const privateProblem = vapidKeyProblem('private', privateKey) ?? vapidPairProblem({ publicKey, privateKey });
+  if (privateProblem !== null) throw new ConfigError('VAPID_PRIVATE_KEY', privateProblem);
+  return { publicKey, privateKey };
+}
+
+/** RFC 8292 §2.1: a mailto: or https: URI where the push service can reach the operator. */
+function vapidSubject(env: Env): string {
+  const value = raw(env, 'VAPID_SUBJECT');
+  if (value === undefined) return DEFAULT_VAPID_SUBJECT;
+  let parsed: URL;
+  try {
+    parsed = new URL(value);
+  } catch {
+    throw new ConfigError('VAPID_SUBJECT', `not a URL: "${value}"`);
+  }
+  const ok =
+    (parsed.protocol === 'mailto:' && /^[^@\s]+@[^@\s]+$/.test(parsed.pathname)) || (parsed.protocol === 'https:' && parsed.hostname !== '');
+  if (!ok) throw new ConfigError('VAPID_SUBJECT', `expected mailto:you@example.org or https://example.org, got "${value}"`);
+  return value;
+}
+
+function pushHosts(env: Env): PushHostRule[] {
+  const entries = raw(env, 'PUSH_ENDPOINT_HOSTS') === undefined ? [...DEFAULT_PUSH_HOSTS] : list(env, 'PUSH_ENDPOINT_HOSTS');
+  return entries.map((entry) => {
+    try {
+      return parsePushHostRule(entry);
+    } catch (err) {
+      throw new ConfigError('PUSH_ENDPOINT_HOSTS', (err as Error).message);
+    }
+  });
+}
+
+function push(env: Env): PushConfig {
+  return {
+    vapid: vapidKeys(env),
+    subject: vapidSubject(env),
+    dataDir: path(env, 'DATA_DIR', resolve(REPO_ROOT, 'data')),
+    endpointHosts: pushHosts(env),
+    perEndpointPerMinute: int(env, 'PUSH_PER_ENDPOINT_PER_MINUTE', DEFAULT_PUSH_PER_ENDPOINT, 1, 1_000_000),
+    perIpPerMinute: int(env, 'PUSH_PER_IP_PER_MINUTE', DEFAULT_PUSH_PER_IP, 1, 10_000_000),
+    timeoutMs: int(env, 'PUSH_TIMEOUT_MS', DEFAULT_PUSH_TIMEOUT_MS, 100, 120_000),
+  };
+}
+
+/**
+ * `config` with `push.vapid` filled in: as loadConfig read it from the
+ * environment, or else from <DATA_DIR>/vapid.json, generated on first start.
+ * `source` says which, for the start-up log line.
+ */
+export function withVapidKeys(config: Config): { config: Config; source: 'env' | 'file' | 'generated'; file: string | null } {
+  if (config.push.vapid !== null) return { config, source: 'env', file: null };
+  try {
+    const { keys, generated, file } = loadOrCreateVapidKeys(config.push.dataDir);
+    return { config: { ...config, push: { ...config.push, vapid: keys } }, source: generated ? 'generated' : 'file', file };
+  } catch (err) {
+    if (err instanceof VapidFileError) throw new ConfigError('DATA_DIR', err.message);
+    throw err;
+  }
+}
+
 export function loadConfig(env: Env = process.env): Config {
   return {
     port: int(env, 'PORT', 3000, 0, 65_535),
@@ -298,5 +376,6 @@ export function loadConfig(env: Env = process.env): Config {
       const key = secret(env, 'LOG_HASH_KEY', 'openssl rand -hex 32');
       return key === null ? null : Buffer.from(key, 'utf8');
     })(),
+    push: push(env),
   };
 }

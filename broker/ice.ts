@@ -26,7 +26,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { limitKey } from './ip';
-import { TokenBucket, type Clock } from './limits';
+import { KeyedRateLimit, type Clock } from './limits';
 import type { Logger } from './log';
 import type { Metrics } from './metrics';
 import { issueTurnCredential } from './turn';
@@ -158,44 +158,6 @@ export class IceEndpoint {
     this.deps.metrics.iceRefused(reason);
     // No clientId here: the request's query is whatever the caller sent.
     this.deps.logger.info({ reason, remote: address }, 'ice request refused');
-  }
-}
-
-/** How often buckets that have refilled (remember nothing) are dropped. */
-const SWEEP_INTERVAL_MS = 60_000;
-/** A hard bound on remembered keys between sweeps, against a flood from many addresses. */
-const MAX_KEYS = 50_000;
-
-/** A token bucket per key: `burst` at once, refilled at `perSecond`. */
-class KeyedRateLimit {
-  private readonly buckets = new Map<string, TokenBucket>();
-  private lastSweep: number;
-
-  constructor(
-    private readonly burst: number,
-    private readonly perSecond: number,
-    private readonly now: Clock,
-  ) {
-    this.lastSweep = now();
-  }
-
-  /** Counts one request; null = allowed, otherwise whole seconds until one would be. */
-  take(key: string): number | null {
-    this.maybeSweep();
-    let bucket = this.buckets.get(key);
-    if (!bucket) {
-      // Past the bound, forget the oldest key: it gets a fresh burst, which is cheaper than refusing everyone.
-      if (this.buckets.size >= MAX_KEYS) this.buckets.delete(this.buckets.keys().next().value as string);
-      bucket = new TokenBucket(this.perSecond, this.burst, this.now);
-      this.buckets.set(key, bucket);
-    }
-    return bucket.take() ? null : Math.max(1, Math.ceil(bucket.waitSeconds()));
-  }
-
-  private maybeSweep(): void {
-    if (this.now() - this.lastSweep < SWEEP_INTERVAL_MS) return;
-    this.lastSweep = this.now();
-    for (const [key, bucket] of this.buckets) if (bucket.full) this.buckets.delete(key);
   }
 }
 

@@ -49,6 +49,53 @@ export class TokenBucket {
   }
 }
 
+/** How often buckets that have refilled (remember nothing) are dropped. */
+const KEYED_SWEEP_INTERVAL_MS = 60_000;
+/** A hard bound on remembered keys between sweeps, against a flood from many addresses. */
+const KEYED_MAX_KEYS = 50_000;
+
+/**
+ * A token bucket per key: `burst` at once, refilled at `perSecond` (GET /api/ice,
+ * POST /api/push). Memory is bounded by recent traffic (full buckets are swept)
+ * and by a hard cap on keys.
+ */
+export class KeyedRateLimit {
+  private readonly buckets = new Map<string, TokenBucket>();
+  private lastSweep: number;
+
+  constructor(
+    private readonly burst: number,
+    private readonly perSecond: number,
+    private readonly now: Clock,
+  ) {
+    this.lastSweep = now();
+  }
+
+  /** Counts one request; null = allowed, otherwise whole seconds until one would be. */
+  take(key: string): number | null {
+    this.maybeSweep();
+    let bucket = this.buckets.get(key);
+    if (!bucket) {
+      // Past the bound, forget the oldest key: it gets a fresh burst, which is cheaper than refusing everyone.
+      if (this.buckets.size >= KEYED_MAX_KEYS) this.buckets.delete(this.buckets.keys().next().value as string);
+      bucket = new TokenBucket(this.perSecond, this.burst, this.now);
+      this.buckets.set(key, bucket);
+    }
+    return bucket.take() ? null : Math.max(1, Math.ceil(bucket.waitSeconds()));
+  }
+
+  /** Keys currently remembered (for tests: the table must not grow with history). */
+  get size(): number {
+    return this.buckets.size;
+  }
+
+  private maybeSweep(): void {
+    if (this.now() - this.lastSweep < KEYED_SWEEP_INTERVAL_MS) return;
+    this.lastSweep = this.now();
+    for (const [key, bucket] of this.buckets) if (bucket.full) this.buckets.delete(key);
+  }
+}
+
 /**
  * Per-address limits. They are a backstop against one abuser, not the first
  * line: behind carrier-grade NAT thousands of phones share one IPv4 address

@@ -8,8 +8,11 @@
  * its places, so a log reader must not learn it (issue 11, "leaks to
  * operators"); the keyed hash still lets them follow one room through the log.
  * What must never be logged: room ids, payloads (sealed SDP and candidates),
- * usernames, passwords, TURN_SECRET, TURN credentials, the TLS key, and query
- * strings (GET /api/ice?client=…: log the path only).
+ * usernames, passwords, TURN_SECRET, TURN credentials, the TLS key, query
+ * strings (GET /api/ice?client=…: log the path only), and push endpoints,
+ * subscription keys and VAPID keys (POST /api/push). A push endpoint URL is a
+ * capability: whoever holds it can ring that phone; so `endpoint` fields are
+ * written as the host plus a keyed hash, like room ids.
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import { pino, type DestinationStream, type Logger } from 'pino';
@@ -31,12 +34,14 @@ export const REDACT_PATHS: readonly string[] = [
   // TLS private key (config.tls.key).
   'tls.key', '*.tls.key',
   'req.headers.authorization', 'req.headers.cookie', 'headers.authorization', 'headers.cookie',
+  // Web Push (push.ts): a subscription's keys, the VAPID private key (config.push.vapid).
+  'subscription', '*.subscription', 'keys', '*.keys', 'privateKey', '*.privateKey', '*.vapid.privateKey', '*.*.vapid.privateKey',
   // ioredis errors carry the command's arguments: keys with room ids in them.
   'err.command', '*.err.command',
 ];
 
-/** The fields that may hold a room id; `pseudonymize` rewrites them on every line. */
-const ROOM_FIELDS = ['clientId', 'topic', 'room'] as const;
+/** The fields that may hold a room id or a push endpoint; `pseudonymize` rewrites them on every line. */
+const PSEUDONYMIZED_FIELDS = ['clientId', 'topic', 'room', 'endpoint'] as const;
 
 /** Hex digits of the keyed hash: 48 bits, plenty to tell the rooms in one log apart. */
 const REF_HEX = 12;
@@ -51,7 +56,7 @@ const REF_HEX = 12;
  */
 export function pseudonymizer(key: Buffer = randomBytes(32)): (fields: Record<string, unknown>) => Record<string, unknown> {
   const ref = (text: string): string => `r:${createHmac('sha256', key).update(text).digest('hex').slice(0, REF_HEX)}`;
-  const rewrite: Record<(typeof ROOM_FIELDS)[number], (value: string) => string> = {
+  const rewrite: Record<(typeof PSEUDONYMIZED_FIELDS)[number], (value: string) => string> = {
     room: ref,
     clientId: (id) => {
       const dot = id.indexOf('.');
@@ -63,10 +68,18 @@ export function pseudonymizer(key: Buffer = randomBytes(32)): (fields: Record<st
       levels[2] = ref(levels[2]!);
       return levels.join('/');
     },
+    // "<host> r:<hash>": which push service, and one subscription followed through the log.
+    endpoint: (endpoint) => {
+      try {
+        return `${new URL(endpoint).host} ${ref(endpoint)}`;
+      } catch {
+        return ref(endpoint);
+      }
+    },
   };
   return (fields) => {
     let out = fields;
-    for (const name of ROOM_FIELDS) {
+    for (const name of PSEUDONYMIZED_FIELDS) {
       const value = fields[name];
       if (typeof value !== 'string') continue;
       if (out === fields) out = { ...fields };

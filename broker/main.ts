@@ -2,13 +2,17 @@
  * `npm run serve`: configuration from the environment, then the server, until
  * SIGINT/SIGTERM. A bad setting exits with status 2 and says which variable.
  */
-import { ConfigError, loadConfig, type Config } from './config';
+import { ConfigError, loadConfig, withVapidKeys, type Config } from './config';
 import { createLogger } from './log';
+import { DEFAULT_VAPID_SUBJECT } from './push';
 import { startServer } from './server';
 
 let config: Config;
+let vapid: ReturnType<typeof withVapidKeys>;
 try {
-  config = loadConfig();
+  // The VAPID keys come from the environment or <DATA_DIR>/vapid.json (made on first start).
+  vapid = withVapidKeys(loadConfig());
+  config = vapid.config;
 } catch (err) {
   if (!(err instanceof ConfigError)) throw err;
   console.error(err.message);
@@ -40,6 +44,15 @@ logger.info(
   },
   config.ice.turn ? 'ice: STUN and TURN' : 'ice: no TURN configured (TURN_URLS/TURN_SECRET): calls across strict NATs will fail',
 );
+
+// Where the push keys came from (never the keys), so a new pair, which orphans every subscription, shows in the log.
+logger.info({ source: vapid.source, file: vapid.file, publicKey: config.push.vapid?.publicKey }, 'web push: VAPID keys');
+if (config.push.subject === DEFAULT_VAPID_SUBJECT) {
+  logger.warn(
+    { subject: config.push.subject },
+    "web push: VAPID_SUBJECT is not set; Apple's push service refuses this placeholder, so iPhones won't ring: set it to https://<your domain> or mailto:<you>",
+  );
+}
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.once(signal, () => {

@@ -8,9 +8,13 @@
  */
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import type { IceRefusal } from './ice';
+import type { PushResult } from './push';
 
 /** Why GET /api/ice was refused (broker/ice.ts). */
 export const ICE_REFUSALS: readonly IceRefusal[] = ['not-in-call', 'rate-limited', 'turn-budget'];
+
+/** What became of a POST /api/push (broker/push.ts); `refused` = a bad request or an endpoint not allowed. */
+export const PUSH_RESULTS: readonly PushResult[] = ['accepted', 'gone', 'refused', 'failed', 'limited'];
 
 /**
  * Process metrics (memory, CPU, event-loop lag, GC) describe the process, not
@@ -120,6 +124,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  private readonly pushTotal = new Counter({
+    name: 'tandem_push_total',
+    help: 'POST /api/push requests, by result',
+    labelNames: ['result'] as const,
+    registers: [this.registry],
+  });
+
   private readonly upgradesRefusedTotal = new Counter({
     name: 'tandem_upgrades_refused_total',
     help: 'WebSocket upgrades on /mqtt refused before the handshake, by reason',
@@ -156,6 +167,7 @@ export class Metrics {
     for (const reason of CLOSE_REASONS) this.closedTotal.inc({ reason }, 0);
     for (const reason of UPGRADE_REFUSALS) this.upgradesRefusedTotal.inc({ reason }, 0);
     for (const reason of ICE_REFUSALS) this.iceRefusedTotal.inc({ reason }, 0);
+    for (const result of PUSH_RESULTS) this.pushTotal.inc({ result }, 0);
   }
 
   observe(sources: MetricSources): void {
@@ -188,6 +200,10 @@ export class Metrics {
 
   iceRefused(reason: IceRefusal): void {
     this.iceRefusedTotal.inc({ reason });
+  }
+
+  pushed(result: PushResult): void {
+    this.pushTotal.inc({ result });
   }
 
   get contentType(): string {

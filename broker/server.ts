@@ -2,8 +2,10 @@
  * One http.Server for everything the app needs from its origin:
  *
  *   GET /healthz      200 "ok" while the broker is up (503 while closing)
- *   GET /config.json  { brokerUrl, iceServers }: where the app should connect (null = this origin's /mqtt), STUN servers
+ *   GET /config.json  { brokerUrl, iceServers, vapidPublicKey }: where the app should connect (null = this origin's /mqtt),
+ *                     STUN servers, the key to subscribe to Web Push with (null = push disabled)
  *   GET /api/ice      STUN + a short-lived TURN credential, for a client in a call (ice.ts)
+ *   POST /api/push    relays one end-to-end sealed push to a push service (push.ts)
  *   GET /metrics      Prometheus text format, only with `Authorization: Bearer <METRICS_TOKEN>` (404 without METRICS_TOKEN)
  *   WS  /mqtt         MQTT 3.1.1 over WebSocket into the embedded Aedes broker
  *   GET anything else the built app (static.ts)
@@ -28,6 +30,7 @@ import { BrokerPolicy } from './hooks';
 import { startRedirectServer, type RedirectServer } from './http-redirect';
 import { IceEndpoint, publicIceServers } from './ice';
 import { clientAddress, proxyTrust } from './ip';
+import { PushRelay } from './push';
 import { createLogger, type Logger } from './log';
 import { LogBudget } from './log-budget';
 import { Metrics } from './metrics';
@@ -120,6 +123,8 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     admittedUpgrade: (clientId) => policy.admittedUpgrade(clientId),
     clientAddress: (req) => clientAddress(req, trust),
   });
+  // With config.push.vapid null (an embedder that skipped withVapidKeys), /api/push answers 503.
+  const push = new PushRelay({ push: config.push, metrics, logger, clientAddress: (req) => clientAddress(req, trust) });
   let ready = false;
 
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
@@ -157,7 +162,11 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       case '/config.json': {
         if (!isRead) return plain(res, 405, 'Method not allowed', { Allow: 'GET, HEAD' });
         // STUN only: TURN credentials go to clients in a call, through /api/ice.
-        const body = JSON.stringify({ brokerUrl: config.brokerUrl, iceServers: publicIceServers(config.ice) });
+        const body = JSON.stringify({
+          brokerUrl: config.brokerUrl,
+          iceServers: publicIceServers(config.ice),
+          vapidPublicKey: push.publicKey,
+        });
         res.writeHead(200, {
           'Content-Type': 'application/json; charset=utf-8',
           'Cache-Control': 'no-store',
@@ -180,6 +189,8 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
       }
       case '/api/ice':
         return ice.serve(req, res, target);
+      case '/api/push':
+        return push.serve(req, res);
       case '/mqtt':
         // Reached only by plain HTTP: WebSocket upgrades to /mqtt never get here.
         return plain(res, 426, 'This endpoint speaks MQTT over WebSocket', { Upgrade: 'websocket' });
@@ -234,6 +245,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   const close = (): Promise<void> => {
     closing ??= (async () => {
       ready = false;
+      push.close();
       const redirectClosed = redirect?.close();
       wss.close();
       await connections.closeAll();

@@ -71,13 +71,21 @@ describe('service endpoints', () => {
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toMatch(/^application\/json/);
     expect(res.headers['cache-control']).toBe('no-store');
-    expect(JSON.parse(res.body.toString())).toEqual({ brokerUrl: null, iceServers: [] });
+    expect(JSON.parse(res.body.toString())).toEqual({ brokerUrl: null, iceServers: [], vapidPublicKey: null });
   });
 
   it('GET /config.json carries BROKER_URL when one is configured', async () => {
     const server = await startTestServer({ brokerUrl: 'wss://mqtt.example.org/mqtt' });
     const res = await get(server, '/config.json');
-    expect(JSON.parse(res.body.toString())).toEqual({ brokerUrl: 'wss://mqtt.example.org/mqtt', iceServers: [] });
+    expect(JSON.parse(res.body.toString())).toEqual({ brokerUrl: 'wss://mqtt.example.org/mqtt', iceServers: [], vapidPublicKey: null });
+  });
+
+  it('POST /api/push answers 503 push disabled when the server was started without VAPID keys', async () => {
+    // main.ts always has keys (withVapidKeys); an embedder that passes none gets this, not a crash.
+    const server = await startTestServer();
+    const res = await get(server, '/api/push', { 'Content-Type': 'application/json' }, 'POST');
+    expect(res.status).toBe(503);
+    expect(JSON.parse(res.body.toString())).toEqual({ error: 'push disabled' });
   });
 
   it('GET /metrics lists the tandem metrics, and a refused subscription shows up in it', async () => {

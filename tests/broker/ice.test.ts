@@ -91,7 +91,7 @@ describe('GET /api/ice', () => {
     const res = await getFrom(server, '/config.json');
     expect(res.status).toBe(200);
     expect(res.headers['cache-control']).toBe('no-store');
-    expect(res.body).toEqual({ brokerUrl: null, iceServers: [{ urls: stunUrls }] });
+    expect(res.body).toEqual({ brokerUrl: null, iceServers: [{ urls: stunUrls }], vapidPublicKey: expect.any(String) });
   });
 
   it('answers 403 not-in-call for a missing, malformed or unknown clientId', async () => {

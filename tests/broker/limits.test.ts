@@ -5,7 +5,7 @@
 import type { IncomingMessage } from 'node:http';
 import { describe, expect, it } from 'vitest';
 import { clientAddress, limitKey, proxyTrust, unmapped } from '../../broker/ip';
-import { FlapDetector, IpLimiter, TokenBucket, type FlapLimits, type IpLimits } from '../../broker/limits';
+import { FlapDetector, IpLimiter, KeyedRateLimit, TokenBucket, type FlapLimits, type IpLimits } from '../../broker/limits';
 import { SecurityHeaders } from '../../broker/headers';
 
 function fakeClock(start = 1_000_000): { now: () => number; advance: (ms: number) => void } {
@@ -34,6 +34,29 @@ describe('TokenBucket', () => {
     expect(bucket.full).toBe(false);
     clock.advance(300);
     expect(bucket.full).toBe(true);
+  });
+});
+
+describe('KeyedRateLimit', () => {
+  it('counts each key on its own and says how long to wait', () => {
+    const clock = fakeClock();
+    // 12 a minute: one token every 5 s.
+    const limit = new KeyedRateLimit(12, 12 / 60, clock.now);
+    for (let i = 0; i < 12; i += 1) expect(limit.take('a')).toBeNull();
+    expect(limit.take('a')).toBe(5);
+    expect(limit.take('b')).toBeNull();
+    clock.advance(5000);
+    expect(limit.take('a')).toBeNull();
+  });
+
+  it('forgets keys whose bucket has refilled, so memory follows recent traffic', () => {
+    const clock = fakeClock();
+    const limit = new KeyedRateLimit(2, 2 / 60, clock.now);
+    for (let i = 0; i < 1000; i += 1) limit.take(`k${i}`);
+    expect(limit.size).toBe(1000);
+    clock.advance(61_000);
+    limit.take('fresh');
+    expect(limit.size).toBe(1);
   });
 });
 

@@ -92,6 +92,8 @@ export async function startTestServer(overrides: Partial<Config> = {}): Promise<
     serverTtlMs: 15_000,
     metricsToken: TEST_METRICS_TOKEN,
     logHashKey: null,
+    // No VAPID keys: POST /api/push answers 503 here; tests/broker/push.test.ts runs the real process.
+    push: loadConfig({}).push,
     ...overrides,
   };
   // TEST_LOG_LEVEL=debug shows the broker's own log lines when a test needs explaining.

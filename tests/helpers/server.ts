@@ -7,6 +7,7 @@ import { readFile } from 'node:fs/promises';
 import { get as httpsGet } from 'node:https';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
+import webpush from 'web-push';
 
 export const REPO = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -82,6 +83,13 @@ export const TEST_METRICS_TOKEN = 'test-metrics-token-0123456789';
 export const metricsHeaders: Readonly<Record<string, string>> = { Authorization: `Bearer ${TEST_METRICS_TOKEN}` };
 
 /**
+ * VAPID keys for every test server, so none writes <repo>/data/vapid.json.
+ * A test of the DATA_DIR path passes VAPID_PUBLIC_KEY/VAPID_PRIVATE_KEY as ''
+ * (empty = unset) and a temp DATA_DIR.
+ */
+export const TEST_VAPID_KEYS = webpush.generateVAPIDKeys();
+
+/**
  * Environment for a server whose heap a test can collect on demand with
  * `collectGarbage`: a test-only preload (tests/helpers/gc-on-signal.cjs),
  * nothing in the product.
@@ -126,7 +134,19 @@ export async function startServer(
   let out = '';
   const proc = spawn(process.execPath, ['--import', 'tsx', 'broker/main.ts'], {
     cwd: REPO,
-    env: { ...process.env, PORT: String(p), HOST: host, LOG_LEVEL: 'debug', STUN_URLS: '', METRICS_TOKEN: TEST_METRICS_TOKEN, ...RELAXED_IP_LIMITS, ...env },
+    env: {
+      ...process.env,
+      PORT: String(p),
+      HOST: host,
+      LOG_LEVEL: 'debug',
+      STUN_URLS: '',
+      METRICS_TOKEN: TEST_METRICS_TOKEN,
+      VAPID_PUBLIC_KEY: TEST_VAPID_KEYS.publicKey,
+      VAPID_PRIVATE_KEY: TEST_VAPID_KEYS.privateKey,
+      VAPID_SUBJECT: 'mailto:tests@tandem.example',
+      ...RELAXED_IP_LIMITS,
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   proc.stdout?.on('data', (d: Buffer) => (out += d.toString()));
