@@ -82,6 +82,11 @@ export class InboxPolicy {
     return null;
   }
 
+  /** A message relayed for a service worker (inbox-relay.ts): only the recipient's budget applies. */
+  relay(inbox: InboxId): boolean {
+    return this.recipient(inbox).take();
+  }
+
   /** Only to a connection that subscribed to exactly this inbox (defense in depth: Aedes already matched the filter). */
   forward(session: InboxSession, topic: string): boolean {
     const inbox = parseInboxTopic(topic);

@@ -244,12 +244,12 @@ function endpointKey(url: URL): string {
   return createHash('sha256').update(url.href).digest('base64url');
 }
 
-function isJson(contentType: string | undefined): boolean {
+export function isJson(contentType: string | undefined): boolean {
   return contentType?.split(';', 1)[0]?.trim().toLowerCase() === 'application/json';
 }
 
 /** The body, or 'too-large' as soon as it passes `max` bytes (before, when Content-Length says so), or 'aborted'. */
-function readBody(req: IncomingMessage, max: number): Promise<Buffer | 'too-large' | 'aborted'> {
+export function readBody(req: IncomingMessage, max: number): Promise<Buffer | 'too-large' | 'aborted'> {
   const declared = Number(req.headers['content-length']);
   if (Number.isFinite(declared) && declared > max) return Promise.resolve('too-large');
   return new Promise((resolve) => {

@@ -6,6 +6,7 @@
  *                     STUN servers, the key to subscribe to Web Push with (null = push disabled)
  *   GET /api/ice      STUN + a short-lived TURN credential, for a client in a call (ice.ts)
  *   POST /api/push    relays one end-to-end sealed push to a push service (push.ts)
+ *   POST /api/inbox   publishes one sealed inbox message for a service worker (inbox-relay.ts)
  *   GET /metrics      Prometheus text format, only with `Authorization: Bearer <METRICS_TOKEN>` (404 without METRICS_TOKEN)
  *   WS  /mqtt         MQTT 3.1.1 over WebSocket into the embedded Aedes broker
  *   GET anything else the built app (static.ts)
@@ -31,6 +32,8 @@ import { startRedirectServer, type RedirectServer } from './http-redirect';
 import { IceEndpoint, publicIceServers } from './ice';
 import { clientAddress, proxyTrust } from './ip';
 import { PushRelay } from './push';
+import { InboxPolicy } from './inbox';
+import { InboxRelay } from './inbox-relay';
 import { createLogger, type Logger } from './log';
 import { LogBudget } from './log-budget';
 import { Metrics } from './metrics';
@@ -65,7 +68,9 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   const metrics = new Metrics();
   const { limits } = config;
   const logBudget = new LogBudget();
+  const inbox = new InboxPolicy();
   const policy = new BrokerPolicy({
+    inbox,
     registry,
     metrics,
     logger,
@@ -125,6 +130,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   });
   // With config.push.vapid null (an embedder that skipped withVapidKeys), /api/push answers 503.
   const push = new PushRelay({ push: config.push, metrics, logger, clientAddress: (req) => clientAddress(req, trust) });
+  const inboxRelay = new InboxRelay({ broker, inbox, logger, clientAddress: (req) => clientAddress(req, trust), external: config.brokerUrl !== null });
   let ready = false;
 
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
@@ -191,6 +197,8 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
         return ice.serve(req, res, target);
       case '/api/push':
         return push.serve(req, res);
+      case '/api/inbox':
+        return inboxRelay.serve(req, res);
       case '/mqtt':
         // Reached only by plain HTTP: WebSocket upgrades to /mqtt never get here.
         return plain(res, 426, 'This endpoint speaks MQTT over WebSocket', { Upgrade: 'websocket' });

@@ -43,6 +43,13 @@ export const MAX_INBOXES_PER_CONNECTION = 256;
 export const INBOX_FILTERS_PER_SUBSCRIBE = 6;
 /** A name someone gives themselves, sent to the other phone as a suggestion. */
 export const MAX_NAME_CHARS = 64;
+/**
+ * Where the page keeps contacts (IndexedDB, one record per contact keyed by
+ * our inbox id for them), so its service worker can open a push. Not the
+ * wire format: the one contract between the page and its service worker.
+ */
+export const CONTACTS_DB = 'tandem-contacts';
+export const CONTACTS_STORE = 'contacts';
 /** The MQTT username of an inbox connection. */
 export const INBOX_USERNAME = 'inbox';
 const INBOX_CLIENT_PREFIX = 'inbox.';

@@ -3,7 +3,7 @@
  * never on the server. One record per contact, keyed by *our* inbox for them
  * (protocol/ring.ts): the service worker finds a push's contact by that id.
  */
-import type { InboxId, PushTarget } from '../../protocol/index';
+import { CONTACTS_DB, CONTACTS_STORE, type InboxId, type PushTarget } from '../../protocol/index';
 
 export interface ContactRecord {
   /** Our inbox for this contact: what they publish to. */
@@ -38,9 +38,6 @@ export interface ContactStorage {
   delete(id: InboxId): Promise<void>;
 }
 
-/** The IndexedDB names, shared with the service worker (sw/push.ts), which reads records to open pushes. */
-export const CONTACTS_DB = 'tandem-contacts';
-export const CONTACTS_STORE = 'contacts';
 
 export async function indexedDbContacts(): Promise<ContactStorage> {
   const { createStore, values, set, del } = await import('idb-keyval');

@@ -90,3 +90,16 @@ export function isContactCall(secret: string): boolean {
     return false;
   }
 }
+
+/** A ring notification's Answer opens `/call?answer#<secret>`: join at once, as if answered on the incoming screen. */
+export function takeAnswerFromUrl(): void {
+  if (location.pathname !== '/call' || !new URLSearchParams(location.search).has('answer')) return;
+  const secret = location.hash.slice(1);
+  markAutojoin(secret);
+  try {
+    sessionStorage.setItem(ANSWERED_KEY, secret);
+  } catch {
+    // Only means the call screen may offer "Save contact" for someone already saved.
+  }
+  history.replaceState(null, '', `/call#${secret}`);
+}

@@ -1,11 +1,12 @@
 import { render } from 'solid-js/web';
 import { App } from './App';
 import { watchConnectivity } from './app-state';
-import { loadContacts } from './contacts';
+import { loadContacts, takeAnswerFromUrl } from './contacts';
 import { listenForInstallPrompt } from './install';
 import { registerServiceWorker } from './pwa';
 import './styles.css';
 
+takeAnswerFromUrl();
 listenForInstallPrompt();
 watchConnectivity();
 const root = document.getElementById('root');

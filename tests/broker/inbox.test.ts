@@ -120,3 +120,34 @@ describe('inbox connections', () => {
     expect(outcomes.indexOf('closed')).toBe(30);
   });
 });
+
+describe('POST /api/inbox (a Decline from a notification, with no page open)', () => {
+  const post = (server: TestServer, body: unknown, type = 'application/json') =>
+    fetch(`${server.url}/api/inbox`, { method: 'POST', headers: { 'Content-Type': type }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+
+  it('publishes the sealed payload to the inbox, unretained', async () => {
+    const server = await startTestServer();
+    const callee = await connectInbox(server);
+    const inbox = newInboxId();
+    await subscribeGranted(callee, inboxTopic(inbox));
+    const got = waitFor<[string, Buffer]>(callee, 'message');
+    const res = await post(server, { inbox, payload: 'c2VhbGVk' });
+    expect(res.status).toBe(202);
+    const [topic, payload] = await got;
+    expect([topic, payload.toString()]).toEqual([inboxTopic(inbox), 'sealed']);
+  });
+
+  it('refuses garbage with a clear error, and rings one inbox no more than its budget', async () => {
+    const server = await startTestServer();
+    expect((await fetch(`${server.url}/api/inbox`)).status).toBe(405);
+    expect((await post(server, 'x', 'text/plain')).status).toBe(415);
+    const bad = await post(server, '{not json');
+    expect([bad.status, await bad.json()]).toEqual([400, { error: 'not JSON' }]);
+    expect((await post(server, { inbox: 'tandem/v1/ring/#', payload: 'eA' })).status).toBe(400);
+    expect((await post(server, { inbox: newInboxId(), payload: 'A'.repeat(4000) })).status).toBe(400);
+    const inbox = newInboxId();
+    const codes: number[] = [];
+    for (let i = 0; i < 11; i++) codes.push((await post(server, { inbox, payload: 'eA' })).status);
+    expect(codes).toEqual([...Array(10).fill(202), 429]);
+  });
+});

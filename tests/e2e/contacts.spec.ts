@@ -5,7 +5,7 @@
  */
 import type { BrowserContext, Page } from '@playwright/test';
 import mqtt from 'mqtt';
-import { importContactKey, inboxTopic, newContactKey, newPeerToken, newRingId, newSecret, peerIdOf, PROTOCOL_VERSION, seal, type InboxId } from '../../protocol/index';
+import { importContactKey, inboxTopic, newContactKey, newPeerToken, newRingId, newSecret, peerIdOf, PROTOCOL_VERSION, seal, toBase64Url, type InboxId } from '../../protocol/index';
 import { startServer, type ServerProcess } from '../helpers/server';
 import { expect, expectFramesFlowing, expectState, joinCall, newContext, startCall, test } from './fixtures';
 
@@ -154,6 +154,73 @@ test('a forged ring to Bob\'s inbox is dropped; a genuine one still rings', asyn
   expect(logs.filter((l) => l.startsWith('[bob]') && l.includes('inbox message dropped'))).toHaveLength(1);
   expect(await seen()).toBe(true);
   await alice.getByRole('button', { name: 'Back to start' }).click();
+});
+
+/** A contact record from a page's IndexedDB (app/contacts/store.ts). */
+function contactRecord(page: Page): Promise<{ id: string; theirInbox: string; theirKey: string }> {
+  return page.evaluate(
+    () =>
+      new Promise((resolve, reject) => {
+        const req = indexedDB.open('tandem-contacts');
+        req.onsuccess = () => {
+          const all = req.result.transaction('contacts').objectStore('contacts').getAll();
+          all.onsuccess = () => resolve(all.result[0]);
+          all.onerror = () => reject(all.error);
+        };
+        req.onerror = () => reject(req.error);
+      }),
+  );
+}
+
+test("Bob's app closed: a push rings with Answer and Decline, a forged push shows nothing, and Answer opens the call", async () => {
+  const ctx = bob.context();
+  await ctx.grantPermissions(['notifications'], { origin: server.url });
+  await bob.evaluate(() => navigator.serviceWorker.ready.then(() => undefined));
+  const worker = ctx.serviceWorkers()[0] ?? (await ctx.waitForEvent('serviceworker'));
+  // What Alice's app seals a ring with: Bob's inbox for her, and its key.
+  const forBob = await contactRecord(alice);
+  await bob.close();
+  // Not a window of the app: Bob's app is closed, only its service worker runs.
+  const blank = await ctx.newPage();
+  const cdp = await ctx.newCDPSession(blank);
+  const registrationId = new Promise<string>((resolve) =>
+    cdp.on('ServiceWorker.workerRegistrationUpdated', (e: { registrations: Array<{ registrationId: string; scopeURL: string }> }) => {
+      const r = e.registrations.find((x) => x.scopeURL.startsWith(server.url));
+      if (r) resolve(r.registrationId);
+    }),
+  );
+  await cdp.send('ServiceWorker.enable');
+  const deliver = async (key: string, body: object) => {
+    const topic = inboxTopic(forBob.theirInbox as InboxId);
+    const sealed = await seal(await importContactKey(key), topic, JSON.stringify(body));
+    const data = JSON.stringify({ i: forBob.theirInbox, m: toBase64Url(sealed) });
+    await cdp.send('ServiceWorker.deliverPushMessage', { origin: server.url, registrationId: await registrationId, data });
+  };
+  const notifications = () =>
+    worker.evaluate(async () =>
+      (await (self as unknown as ServiceWorkerGlobalScope).registration.getNotifications()).map((n) => ({
+        title: n.title,
+        tag: n.tag,
+        actions: ((n as unknown as { actions: Array<{ title: string }> }).actions ?? []).map((a) => a.title),
+      })),
+    );
+  // Alice calls; Bob's closed app can only be reached by push.
+  await alice.getByRole('button', { name: 'Call Bob' }).click();
+  await expectState(alice, 'ringing');
+  const secret = new URL(alice.url()).hash.slice(1);
+  await deliver(newContactKey(), { v: PROTOCOL_VERSION, type: 'ring', id: newRingId(), at: Date.now(), secret: newSecret() });
+  const ringId = newRingId();
+  await deliver(forBob.theirKey, { v: PROTOCOL_VERSION, type: 'ring', id: ringId, at: Date.now(), secret });
+  await expect.poll(notifications).toEqual([{ title: 'Alice is calling', tag: ringId, actions: ['Answer', 'Decline'] }]);
+  // Answer opens the app into the call (the URL the notification opens).
+  bob = await ctx.newPage();
+  await bob.goto(`/call?answer#${secret}`);
+  await expectState(bob, 'connected');
+  await expectState(alice, 'connected');
+  await expectFramesFlowing(bob, 5);
+  await blank.close();
+  await alice.getByRole('button', { name: 'Hang up' }).click();
+  await bob.getByRole('button', { name: 'Hang up' }).click();
 });
 
 test('after Bob removes Alice, her rings never show on his phone', async () => {
