@@ -44,6 +44,10 @@ const push: PushPort = {
     const json = sub?.toJSON();
     return json?.endpoint && json.keys?.p256dh && json.keys.auth ? { endpoint: json.endpoint, keys: { p256dh: json.keys.p256dh, auth: json.keys.auth } } : null;
   },
+  async rotate() {
+    const reg = await navigator.serviceWorker?.getRegistration();
+    await (await reg?.pushManager.getSubscription())?.unsubscribe();
+  },
   async send(target, envelope, topic) {
     try {
       const res = await fetch('/api/push', {

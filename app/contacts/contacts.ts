@@ -53,6 +53,8 @@ export interface PushPort {
   subscription(): Promise<PushTarget | null>;
   /** Sends a sealed envelope through our server's relay; 'gone' = that subscription is dead. */
   send(target: PushTarget, envelope: { i: InboxId; m: string }, topic: string): Promise<'ok' | 'gone' | 'failed'>;
+  /** Drops this device's subscription, so the next `subscription()` is a new endpoint (the old one dies at the push service). */
+  rotate(): Promise<void>;
 }
 
 export interface ContactsPorts {
@@ -107,6 +109,7 @@ export class Contacts extends Emitter<ContactsEvents> {
       this.changed();
       if (this.records.size > 0) await this.listen([...this.records.keys()]);
       for (const r of this.records.values()) if (r.iSaved && !r.theySaved) void this.sendSaved(r, false);
+      await this.refreshPush();
     })();
     return this.loaded;
   }
@@ -127,6 +130,7 @@ export class Contacts extends Emitter<ContactsEvents> {
         iSaved: false,
         theySaved: false,
         theirPush: null,
+        pushSent: null,
         createdAt: this.ports.clock.now(),
         missed: [],
       };
@@ -153,14 +157,31 @@ export class Contacts extends Emitter<ContactsEvents> {
     await this.sendSaved(this.records.get(id)!, r.theySaved);
   }
 
-  /** Forgets the contact: our inbox for them is no longer listened to, so their rings reach no one. */
+  /**
+   * Forgets the contact: our inbox for them is no longer listened to, so their
+   * rings reach no one. If they had our push endpoint, it is replaced (the old
+   * one dies at the push service) and every remaining contact gets the new
+   * one, so the removed person's copy wakes nothing.
+   */
   async remove(id: InboxId): Promise<void> {
-    if (!this.records.has(id)) return;
+    const removed = this.records.get(id);
+    if (!removed) return;
     this.records.delete(id);
     await this.ports.storage.delete(id);
     (await this.transport)?.forget([id]);
     if (this.ringing?.ring.contact === id) this.stopRinging(false);
     this.changed();
+    if (removed.pushSent !== null && this.ports.push) {
+      await this.ports.push.rotate().catch((err: unknown) => this.ports.log.warn('push rotation failed', { err: String(err) }));
+      await this.refreshPush();
+    }
+  }
+
+  /** Every saved contact whose copy of our push endpoint is out of date gets the current one (or none). */
+  private async refreshPush(): Promise<void> {
+    if (!this.ports.push) return;
+    const current = (await this.ports.push.subscription().catch(() => null))?.endpoint ?? null;
+    for (const r of this.records.values()) if (r.iSaved && r.theySaved && r.pushSent !== current) await this.sendSaved(r, true);
   }
 
   async clearMissed(id: InboxId): Promise<void> {
@@ -229,7 +250,7 @@ export class Contacts extends Emitter<ContactsEvents> {
     switch (m.type) {
       case 'saved': {
         const wasSaved = r.theySaved;
-        await this.put({ ...r, theySaved: true, theirName: m.name, theirPush: m.push ?? r.theirPush });
+        await this.put({ ...r, theySaved: true, theirName: m.name, theirPush: m.push });
         // Answer once, so they learn we saved them too (an `ack` is not answered).
         if (!m.ack && r.iSaved) await this.sendSaved(this.records.get(r.id)!, true);
         else if (!wasSaved) this.ports.log.debug('contact saved by the other side');
@@ -276,8 +297,10 @@ export class Contacts extends Emitter<ContactsEvents> {
 
   private async sendSaved(r: ContactRecord, ack: boolean): Promise<void> {
     if (!r.iSaved || !r.theirInbox) return;
-    const push = await this.ports.push?.subscription().catch(() => null);
-    await this.send(r, { v: PROTOCOL_VERSION, type: 'saved', ack, name: this.ports.myName(), push: push ?? null }, false);
+    const push = (await this.ports.push?.subscription().catch(() => null)) ?? null;
+    await this.send(r, { v: PROTOCOL_VERSION, type: 'saved', ack, name: this.ports.myName(), push }, false);
+    const now = this.records.get(r.id);
+    if (now && now.pushSent !== (push?.endpoint ?? null)) await this.put({ ...now, pushSent: push?.endpoint ?? null });
   }
 
   /** Seals for their inbox and publishes; a ring or its cancel also goes by push, for a phone whose app is closed. */

@@ -23,6 +23,8 @@ export interface ContactRecord {
   theySaved: boolean;
   /** Where to wake their phone when its app is closed. */
   theirPush: PushTarget | null;
+  /** The push endpoint we last sent them (null = none): sent again when it changes. */
+  pushSent: string | null;
   createdAt: number;
   /** Rings from them that nobody answered here (clock ms), newest last. */
   missed: number[];

@@ -9,7 +9,7 @@ import { inboxTopic, newPeerToken, newSecret, PROTOCOL_VERSION, seal, importCont
 import type { IncomingRing } from '../../app/contacts/contacts';
 import { cleanup, startTestServer } from '../helpers/broker';
 import { FakeClock } from '../helpers/call-harness';
-import { changed, incoming, paired, status } from '../helpers/contacts';
+import { changed, device, FakePush, incoming, paired, status } from '../helpers/contacts';
 
 afterEach(cleanup);
 
@@ -106,5 +106,41 @@ describe('saved contacts', () => {
     await status(r, 'no-answer');
     expect(seen.filter((x) => x !== null).map((x) => x!.id)).toEqual([ring.id]);
     expect(bob.contacts.list).toEqual([]);
+  });
+
+  it("rings go by push too; removing a contact who had our push endpoint replaces it for everyone else", async () => {
+    const server = await startTestServer();
+    const clock = new FakeClock();
+    const push = new FakePush();
+    const alicePush = new FakePush();
+    const { alice, bob, aliceForBob, bobForAlice } = await paired(server.mqttUrl, server.mqttUrl, clock, push, alicePush);
+    await changed(alice, () => alice.contacts.list[0]!.theirPush?.endpoint === 'https://push.test/1', "alice has bob's push endpoint");
+    // Alice's ring goes to Bob's push service too, its topic the ring id (so the cancel replaces it there).
+    const shown = incoming(bob);
+    const ring = alice.contacts.ring(aliceForBob, newSecret());
+    await shown;
+    ring.cancel();
+    await changed(bob, () => bob.contacts.list[0]!.missed.length === 1, 'missed');
+    expect(alicePush.sent.map((p) => [p.endpoint, p.inbox, p.topic])).toEqual([
+      ['https://push.test/1', bobForAlice, ring.id],
+      ['https://push.test/1', bobForAlice, ring.id],
+    ]);
+    // Carol, a second contact of Bob's.
+    const carol = device(server.mqttUrl, clock, 'Carol');
+    const cOffer = await carol.contacts.offer('S.bob');
+    const bOffer = await bob.contacts.offer('S.carol');
+    await carol.connected;
+    await carol.contacts.offered('S.bob', bOffer.inbox, bOffer.key);
+    await bob.contacts.offered('S.carol', cOffer.inbox, cOffer.key);
+    await carol.contacts.save(cOffer.inbox, 'Bob');
+    await changed(bob, () => bob.contacts.list.some((c) => c.theySaved && c.id === bOffer.inbox), 'carol saved bob');
+    await bob.contacts.save(bOffer.inbox, 'Carol');
+    await changed(carol, () => carol.contacts.list[0]!.theirPush?.endpoint === 'https://push.test/1', "carol has bob's endpoint");
+    // Bob removes Carol: his endpoint is replaced, Alice learns the new one, Carol keeps only the dead one.
+    await bob.contacts.remove(bOffer.inbox);
+    expect(push.n).toBe(2);
+    await changed(alice, () => alice.contacts.list[0]!.theirPush?.endpoint === 'https://push.test/2', 'alice gets the new endpoint');
+    expect(carol.contacts.list[0]!.theirPush?.endpoint).toBe('https://push.test/1');
+    expect(bob.contacts.list.map((c) => c.id)).toEqual([bobForAlice]);
   });
 });

@@ -4,8 +4,8 @@
  */
 import mqtt from 'mqtt';
 import { afterEach, expect } from 'vitest';
-import { newPeerToken } from '../../protocol/index';
-import { Contacts, isReady, type IncomingRing } from '../../app/contacts/contacts';
+import { newPeerToken, type PushTarget } from '../../protocol/index';
+import { Contacts, isReady, type IncomingRing, type PushPort } from '../../app/contacts/contacts';
 import { connectInbox } from '../../app/contacts/inbox';
 import type { RingStatus } from '../../app/contacts/ring';
 import { memoryContacts } from '../../app/contacts/store';
@@ -23,7 +23,19 @@ export interface Device {
   connected: Promise<void>;
 }
 
-export function device(brokerUrl: string, clock: FakeClock, name: string): Device {
+/** A device's push subscription: endpoint `https://push.test/<n>`; rotate() makes the next one. */
+export class FakePush implements PushPort {
+  n = 1;
+  readonly sent: Array<{ endpoint: string; inbox: string; topic: string }> = [];
+  subscription = async (): Promise<PushTarget> => ({ endpoint: `https://push.test/${this.n}`, keys: { p256dh: 'p'.repeat(87), auth: 'a'.repeat(22) } });
+  rotate = async (): Promise<void> => void this.n++;
+  send = async (target: PushTarget, envelope: { i: string }, topic: string): Promise<'ok'> => {
+    this.sent.push({ endpoint: target.endpoint, inbox: envelope.i, topic });
+    return 'ok';
+  };
+}
+
+export function device(brokerUrl: string, clock: FakeClock, name: string, push: PushPort | null = null): Device {
   const storage = memoryContacts();
   const busy = { now: false };
   let markConnected!: () => void;
@@ -34,7 +46,7 @@ export function device(brokerUrl: string, clock: FakeClock, name: string): Devic
     log: { debug: () => undefined, warn: () => undefined },
     connect: (onMessage) =>
       connectInbox({ brokerUrl, token: newPeerToken(), onMessage, mqtt, onStatus: (up) => up && markConnected() }),
-    push: null,
+    push,
     busy: () => busy.now,
     myName: () => name,
     ringTimeoutMs: 30_000,
@@ -77,9 +89,9 @@ export const status = (ring: { status: RingStatus; on(e: 'status', fn: (s: RingS
   });
 
 /** Alice and Bob had a call (room R): each sent the other a fresh inbox over it, and both saved. */
-export async function paired(aliceUrl: string, bobUrl: string, clock: FakeClock) {
-  const alice = device(aliceUrl, clock, 'Alice');
-  const bob = device(bobUrl, clock, 'Bob');
+export async function paired(aliceUrl: string, bobUrl: string, clock: FakeClock, bobPush: PushPort | null = null, alicePush: PushPort | null = null) {
+  const alice = device(aliceUrl, clock, 'Alice', alicePush);
+  const bob = device(bobUrl, clock, 'Bob', bobPush);
   const aOffer = await alice.contacts.offer('R.bob');
   const bOffer = await bob.contacts.offer('R.alice');
   await Promise.all([alice.connected, bob.connected]);
