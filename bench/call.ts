@@ -114,6 +114,13 @@ export function printReport(report: CallBenchReport): void {
   );
   const yes = (ok: boolean): string => (ok ? 'met' : 'NOT met');
   console.log(`\nours ≤ 1.0× (b) at p50: ${yes(report.met.idealP50)} · ours faster than PeerJS at p50: ${yes(report.met.fasterThanPeerjs)}`);
+  const ring = report.summaries.find((s) => s.variant === 'ring');
+  const link = report.summaries.find((s) => s.variant === 'ours');
+  if (ring && link && ring.runs > 0) {
+    console.log(
+      `Ringing a saved contact, Answer → first frame: p50 ${Math.round(ring.p50)} ms vs a link's Join → first frame ${Math.round(link.p50)} ms (${formatNumber(ring.p50 / link.p50)}×; Answer also opens the camera, which a link's pre-join screen had already opened)`,
+    );
+  }
   console.log('\nWhere the time goes: median ms from t0 at which each step was reached (both sides where it applies)\n');
   const p = (s: VariantSummary) => s.phases;
   console.log(

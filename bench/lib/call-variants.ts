@@ -8,15 +8,17 @@ import type { Browser, BrowserContext, Page } from '@playwright/test';
 import { randomBytes } from 'node:crypto';
 import type { ServerProcess } from '../../tests/helpers/server';
 import { newBenchContext, timeline, waitForFirstFrames, waitInPage, type FirstFrame, type TimelineEvent } from './browser';
+import { runRing } from './ring-variant';
 
 export const VARIANTS = {
   ours: 'Tandem (app + our server, MQTT)',
+  ring: 'Tandem, ringing a saved contact (Answer)',
   loopback: '(a) in-page loopback',
   ideal: '(b) ideal signaling, 2 contexts',
   peerjs: '(c) PeerJS 1.5 + peer server',
 } as const;
 export type Variant = keyof typeof VARIANTS;
-export const ORDER: Variant[] = ['ours', 'loopback', 'ideal', 'peerjs'];
+export const ORDER: Variant[] = ['ours', 'ring', 'loopback', 'ideal', 'peerjs'];
 
 /**
  * The reference variants' page code (a, b, c), injected into a blank page of
@@ -309,4 +311,4 @@ async function runPeerjs(env: BenchEnv): Promise<Measured> {
   }
 }
 
-export const RUNNERS: Record<Variant, (env: BenchEnv) => Promise<Measured>> = { ours: runOurs, loopback: runLoopback, ideal: runIdeal, peerjs: runPeerjs };
+export const RUNNERS: Record<Variant, (env: BenchEnv) => Promise<Measured>> = { ours: runOurs, ring: runRing, loopback: runLoopback, ideal: runIdeal, peerjs: runPeerjs };
