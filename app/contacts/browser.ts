@@ -36,9 +36,14 @@ const push: PushPort = {
     const key = fromBase64Url(vapidKey);
     if (!key) return null;
     // Chromium without Google's push service (or any browser offline) can hang or refuse here: no push, rings still reach an open app.
-    const subscribing = navigator.serviceWorker.ready.then(
-      async (reg) => (await reg.pushManager.getSubscription()) ?? reg.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: new Uint8Array(key) }),
-    );
+    const subscribing = navigator.serviceWorker.ready.then(async (reg) => {
+      const existing = await reg.pushManager.getSubscription();
+      // After the server's VAPID keys were rotated, the old subscription is dead: make a new one (start() then re-sends it).
+      const sameKey = existing?.options.applicationServerKey && toBase64Url(new Uint8Array(existing.options.applicationServerKey)) === vapidKey;
+      if (existing && sameKey) return existing;
+      await existing?.unsubscribe();
+      return reg.pushManager.subscribe({ userVisibleOnly: true, applicationServerKey: new Uint8Array(key) });
+    });
     const timeout = new Promise<null>((resolve) => setTimeout(() => resolve(null), 5_000));
     const sub = await Promise.race([subscribing, timeout]).catch(() => null);
     const json = sub?.toJSON();
