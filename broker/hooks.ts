@@ -11,11 +11,10 @@
  * place and clears its retained presence.
  */
 import type { IncomingMessage } from 'node:http';
-import type { Aedes, AedesOptions, AuthenticateError, Client, PublishPacket, Subscription } from 'aedes';
+import type { Aedes, AedesOptions, Client, PublishPacket } from 'aedes';
 import {
   MAX_CLIENT_ID_CHARS,
   MAX_PAYLOAD_BYTES,
-  MAX_TOPIC_CHARS,
   isPeerToken,
   isRetainedKind,
   parseClientId,
@@ -30,6 +29,9 @@ import {
 } from '../protocol/index';
 import { InboxPolicy, inboxConnectProblem, type InboxSession } from './inbox';
 import { FlapDetector, type FlapLimits } from './limits';
+import { authError, BAD_CREDENTIALS, clip, grant, IDENTIFIER_REJECTED, NOT_AUTHORIZED, payloadBytes, RefusedError, SERVER_UNAVAILABLE } from './refusals';
+
+export { RefusedError } from './refusals';
 import type { Logger } from './log';
 import { LogBudget } from './log-budget';
 import type { Metrics, RefusalReason } from './metrics';
@@ -54,13 +56,6 @@ interface WillPacket {
   retain: boolean;
 }
 
-/** Passed to Aedes to refuse a packet; Aedes then closes the connection, which we want for a hostile client. */
-export class RefusedError extends Error {
-  constructor(readonly reason: RefusalReason) {
-    super(`refused: ${reason}`);
-    this.name = 'RefusedError';
-  }
-}
 
 type Hooks = Required<Pick<AedesOptions, 'preConnect' | 'authenticate' | 'authorizeSubscribe' | 'authorizePublish' | 'authorizeForward'>>;
 
@@ -85,11 +80,6 @@ const NO_FLAP_LIMIT: FlapLimits = { flapMax: Number.MAX_SAFE_INTEGER, flapWindow
 /** The app asks for KEEPALIVE_SECONDS (10), well inside. */
 const DEFAULT_KEEPALIVE = { minSeconds: 5, maxSeconds: 120 };
 
-/** CONNACK return codes of MQTT 3.1.1 §3.2.2.3. */
-const IDENTIFIER_REJECTED = 2;
-const SERVER_UNAVAILABLE = 3;
-const BAD_CREDENTIALS = 4;
-const NOT_AUTHORIZED = 5;
 
 export class BrokerPolicy {
   private readonly sessions = new WeakMap<Client, Session>();
@@ -417,21 +407,4 @@ function willProblem(will: WillPacket | null, room: RoomId, peer: PeerId): strin
   if (!will.retain) return 'retain';
   if (will.qos > 1) return 'qos';
   return null;
-}
-
-function grant(sub: Subscription): Subscription {
-  // QoS 2 buys nothing for signaling (the app drops duplicates by session/gen) and costs state.
-  return sub.qos > 1 ? { ...sub, qos: 1 } : sub;
-}
-
-function payloadBytes(payload: Buffer | string): number {
-  return typeof payload === 'string' ? Buffer.byteLength(payload) : payload.length;
-}
-
-function authError(returnCode: number, message: string): AuthenticateError {
-  return Object.assign(new Error(message), { returnCode }) as AuthenticateError;
-}
-
-function clip(text: string | null | undefined): string | undefined {
-  return text == null ? undefined : text.slice(0, MAX_TOPIC_CHARS);
 }

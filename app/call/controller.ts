@@ -9,13 +9,14 @@
  * Opening a link prepares what the tap doesn't need: camera preview, key
  * derivation, the broker connection. Join takes the place in the room.
  */
-import { clientIdFor, deriveKey, deriveRoomId, isSecret, PROTOCOL_VERSION, type PeerId, type RoomId } from '../../protocol/index';
+import { clientIdFor, deriveKey, deriveRoomId, isSecret, PROTOCOL_VERSION, type RoomId } from '../../protocol/index';
 import type { ClientConfig } from '../signaling/config';
 import type { IceProvider } from '../signaling/ice';
 import { Emitter } from '../lib/emitter';
 import { CallError, isCallError } from './errors';
 import { initialContext, transition } from './machine';
-import type { CallPorts, MediaControlsPort, RingHandle, SignalingConnection, SignalingStatus } from './ports';
+import { ContactLink } from './contact-link';
+import type { CallPorts, MediaControlsPort, SignalingConnection, SignalingStatus } from './ports';
 import { QualityMonitor } from './quality';
 import { Verifier } from './verifier';
 import { markJoined, recentlyJoined, tabPeer, takeAutojoin, touchJoined } from './rejoin';
@@ -54,9 +55,7 @@ export class Call extends Emitter<CallEvents> {
   private tappedJoin = false;
   private peerSeen: (() => void) | null = null;
   private hangingUp: Promise<void> | null = null;
-  /** The peer the session is bound to (for the contact offer). */
-  private boundPeer: PeerId | null = null;
-  private ringing: RingHandle | null = null;
+  private contactLink: ContactLink | null = null;
   /** Batched changes are emitted once, at the end of the outermost batch. */
   private batchDepth = 0;
   private pendingEmit = false;
@@ -209,14 +208,20 @@ export class Call extends Emitter<CallEvents> {
       timings: p.timings,
     });
     this.session = s;
+    const link = new ContactLink(room, {
+      ports: p,
+      send: (body) => s.sendToPeer(body),
+      show: (patch) => this.update(patch),
+      refused: () => void this.hangup(),
+    });
+    this.contactLink = link;
     s.on('state', (ctx) => {
       this.update({ state: ctx.state === 'idle' ? 'waiting' : ctx.state, remoteLeft: ctx.remoteLeft, error: ctx.error });
       if (ctx.state === 'full' || ctx.state === 'error') this.update({ phase: 'call' });
       markJoined(room, ctx.state, p.clock.now(), p.storage);
-      if (ctx.state === 'connecting' || ctx.state === 'connected') this.ringing?.answered();
-      if (ctx.state === 'connected') void this.offerContact();
+      if (ctx.state === 'connecting' || ctx.state === 'connected') link.arrived(ctx.state === 'connected');
     });
-    s.on('contact', (m) => void p.contacts?.offered(`${room}.${m.from}`, m.inbox, m.key).catch((err: unknown) => p.log.warn('contact offer not stored', { err: String(err) })));
+    s.on('contact', (m) => link.received(m));
     s.on('remote-stream', (remoteStream) => this.update({ remoteStream }));
     s.on('remote-media', (remoteMedia) => this.update({ remoteMedia }));
     s.on('negotiations', (negotiations) => this.update({ negotiations }));
@@ -240,7 +245,7 @@ export class Call extends Emitter<CallEvents> {
     });
     verifier.on('change', (v) => this.update({ code: v.code, verification: v.status }));
     s.on('bound', (peer) => {
-      this.boundPeer = peer;
+      link.bound(peer);
       verifier.bind(peer);
     });
     s.on('fingerprints', (local, remote) => void verifier.fingerprints(local, remote));
@@ -315,7 +320,7 @@ export class Call extends Emitter<CallEvents> {
         toggleCamera: () => void this.controls?.toggleCamera(),
       });
     };
-    if (s.context.state === 'waiting') this.startRinging();
+    if (s.context.state === 'waiting') this.contactLink?.waiting();
     if (s.context.state !== 'connecting' || this.v.phase === 'call') {
       show();
       return;
@@ -335,41 +340,6 @@ export class Call extends Emitter<CallEvents> {
     };
     const off = s.on('negotiations', once);
     const fallback = this.ports.clock.setTimeout(once, SHOW_AFTER_ANSWER_MS);
-  }
-
-  /**
-   * A call to a saved contact rings once our offer waits in the room, so an
-   * Answer connects as fast as a link call. A "no" ends our side of the call
-   * (the screen stays, saying why); the camera stops.
-   */
-  private startRinging(): void {
-    const ring = this.ports.ring;
-    if (!ring || this.ringing || this.closed) return;
-    const handle = ring.start();
-    this.ringing = handle;
-    this.update({ ring: handle.status, ringName: ring.name });
-    this.unsubscribe.push(
-      handle.on('status', (status) => {
-        this.update({ ring: status });
-        if (status === 'declined' || status === 'busy' || status === 'no-answer') void this.hangup();
-      }),
-    );
-  }
-
-  /** Once connected (again: the other page may have reloaded), offer the other person our inbox for them. */
-  private async offerContact(): Promise<void> {
-    const contacts = this.ports.contacts;
-    const peer = this.boundPeer;
-    if (!contacts || !peer || !this.room) return;
-    try {
-      const { inbox, key } = await contacts.offer(`${this.room}.${peer}`);
-      if (this.closed || this.boundPeer !== peer) return;
-      this.session?.sendToPeer({ type: 'contact', inbox, key });
-      this.update({ contactId: inbox });
-    } catch (err) {
-      // No IndexedDB (private mode in some browsers): the call goes on, without "Save contact".
-      this.ports.log.warn('contacts unavailable', { err: String(err) });
-    }
   }
 
   /** Something may have died while we weren't looking: check signaling and media at once. */
@@ -396,7 +366,7 @@ export class Call extends Emitter<CallEvents> {
   /** Best effort: tell the other side and clear our retained presence, but never let a dead network hold the person in the call (the Will covers the rest). */
   hangup(): Promise<void> {
     this.hangingUp ??= (async () => {
-      this.ringing?.cancel();
+      this.contactLink?.hangup();
       this.controls?.stop();
       void this.ports.wakeLock.release();
       await withTimeout(this.ports.clock, this.session?.hangup(), HANGUP_BYE_MS);
@@ -410,6 +380,7 @@ export class Call extends Emitter<CallEvents> {
     if (this.closed) return;
     for (const u of this.unsubscribe.splice(0)) u();
     this.quality?.close();
+    this.contactLink?.close();
     this.ice?.stop();
     // The OS must not offer "hang up" for a call that is over.
     this.ports.osCallControls.set(null);
