@@ -38,7 +38,8 @@ test('bench:call --smoke: every variant sets up calls and the ratio table is pri
   const { report, stdout } = await bench<CallBenchReport>('call');
   expect(stdout).toMatch(/\| variant +\| runs \| failed \| p50 ms \| p95 ms/);
   expect(stdout).toContain('Ours relative to each reference');
-  expect(report.summaries.map((s) => s.variant)).toEqual(['ours', 'loopback', 'ideal', 'peerjs']);
+  expect(report.summaries.map((s) => s.variant)).toEqual(['ours', 'ring', 'loopback', 'ideal', 'peerjs']);
+  expect(stdout).toMatch(/Ringing a saved contact, Answer → first frame: p50 \d+ ms vs a link's Join → first frame \d+ ms/);
   for (const s of report.summaries) {
     expect(s.runs, `${s.name}: ${report.runs.filter((r) => r.variant === s.variant && !r.ok).map((r) => r.error).join('; ')}`).toBeGreaterThanOrEqual(1);
     expect(s.p50).toBeGreaterThan(0);
