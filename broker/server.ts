@@ -171,6 +171,8 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
         const body = JSON.stringify({
           brokerUrl: config.brokerUrl,
           iceServers: publicIceServers(config.ice),
+          // TURN is configured, so "Relay only" can work (issue 16: without one it broke every call).
+          relay: config.ice.turn !== null,
           vapidPublicKey: push.publicKey,
         });
         res.writeHead(200, {

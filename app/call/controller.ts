@@ -72,6 +72,7 @@ export class Call extends Emitter<CallEvents> {
     this.unsubscribe.push(
       env.on('pagehide', () => {
         if (this.room) touchJoined(this.room, ports.clock.now(), ports.storage);
+        this.session?.leaveNow();
       }),
       env.on('visible', () => {
         void ports.wakeLock.reacquire();
@@ -172,6 +173,9 @@ export class Call extends Emitter<CallEvents> {
       });
       this.update({ offline: false });
     }
+    // Relay only without a relay would fail every call after 20 s (issue 16): connect directly and say so.
+    const relay = p.relayOnly() && config.relay;
+    this.update({ relayUnavailable: p.relayOnly() && !config.relay });
     const createSignaling = await signalingP;
     const certificate = await certificateP;
     const { peerId, token } = await tabPeer(room, p.storage);
@@ -201,7 +205,7 @@ export class Call extends Emitter<CallEvents> {
       signaling: sig,
       localStream: stream,
       // One certificate per page session: an honest rebuild keeps its fingerprint, so the verification code stays.
-      createPeerConnection: () => p.createPeerConnection({ iceServers: ice.current(), iceTransportPolicy: p.relayOnly() ? 'relay' : 'all', certificates: [certificate] }),
+      createPeerConnection: () => p.createPeerConnection({ iceServers: ice.current(), iceTransportPolicy: relay ? 'relay' : 'all', certificates: [certificate] }),
       createMediaStream: p.createMediaStream,
       clock: p.clock,
       log: p.log,

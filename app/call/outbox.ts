@@ -1,7 +1,7 @@
 /** Outgoing signaling: stamps the envelope (who, which page, which connection) on every message. */
 import { PROTOCOL_VERSION, type MediaState, type SignalMessage, type Target, type WireCandidate, type WireDescription } from '../../protocol/index';
 import type { Logger } from './negotiator';
-import type { SignalingPort } from './ports';
+import type { SealedMessage, SignalingPort } from './ports';
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
 export type Body = DistributiveOmit<SignalMessage, 'v' | 'from' | 'session' | 'gen'>;
@@ -14,10 +14,18 @@ export class Outbox {
     private readonly gen: () => number,
   ) {}
 
+  private stamp(body: Body): SignalMessage {
+    return { v: PROTOCOL_VERSION, from: this.signaling.peerId, session: this.sessionId, gen: this.gen(), ...body } as SignalMessage;
+  }
+
+  /** Sealed now, sent later (sendSealed): the bye a closing page has no time to seal. */
+  seal(body: Body): Promise<SealedMessage> {
+    return this.signaling.seal(this.stamp(body));
+  }
+
   async send(body: Body): Promise<void> {
-    const envelope = { v: PROTOCOL_VERSION, from: this.signaling.peerId, session: this.sessionId, gen: this.gen() } as const;
     try {
-      await this.signaling.send({ ...envelope, ...body } as SignalMessage);
+      await this.signaling.send(this.stamp(body));
     } catch (e) {
       // Signaling reconnects by itself, and presence is re-sent when it does.
       this.log.warn('send failed', { type: body.type, error: String(e) });

@@ -31,6 +31,15 @@ export interface SignalingPort {
   send(message: SignalMessage): Promise<void>;
   /** Publishes the empty retained presence (what the Will does on a crash). */
   clearPresence(): Promise<void>;
+  /** Seals a message now, to be sent later with sendSealed (a bye for pagehide, when there is no time to seal). */
+  seal(message: SignalMessage): Promise<SealedMessage>;
+  /** Publishes an already sealed message at once (QoS 0): the page is going away and can't wait. */
+  sendSealed(sealed: SealedMessage): void;
+}
+
+export interface SealedMessage {
+  topic: string;
+  payload: Uint8Array;
 }
 
 export interface Clock {

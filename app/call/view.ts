@@ -35,6 +35,8 @@ export interface CallView {
   code: string[] | null;
   /** `changed`: the other side's certificate changed after a code was shown: compare again. */
   verification: VerificationStatus;
+  /** "Relay only" is on, but the server has no relay: this call connects directly (the screen says so). */
+  relayUnavailable: boolean;
   /** Our inbox for the other person (contacts): set once connected, so the screen can offer "Save contact". */
   contactId: string | null;
   /** A call to a saved contact: whether it still rings, and whom. Null for a link call. */
@@ -58,6 +60,7 @@ export const initialView = (): CallView => ({
   quality: null,
   code: null,
   verification: 'pending',
+  relayUnavailable: false,
   contactId: null,
   ring: null,
   ringName: null,

@@ -5,6 +5,8 @@ import { defaultProbePolicy, type ReconnectPolicy } from './reconnect';
 export interface ClientConfig {
   brokerUrl: string;
   iceServers: RTCIceServer[];
+  /** The server has a TURN relay: "Relay only" can work. */
+  relay: boolean;
   /** The server's VAPID key for Web Push (ringing a closed app); null = the server relays no pushes. */
   vapidPublicKey: string | null;
 }
@@ -12,11 +14,12 @@ export interface ClientConfig {
 export async function fetchClientConfig(origin: string, get: typeof fetch = (...a) => fetch(...a)): Promise<ClientConfig> {
   const res = await get('/config.json', { cache: 'no-store' });
   if (!res.ok) throw new Error(`config ${res.status}`);
-  const body = (await res.json()) as { brokerUrl?: string | null; iceServers?: RTCIceServer[]; vapidPublicKey?: unknown };
+  const body = (await res.json()) as { brokerUrl?: string | null; iceServers?: RTCIceServer[]; relay?: unknown; vapidPublicKey?: unknown };
   const sameOrigin = `${origin.replace(/^http/, 'ws')}/mqtt`;
   return {
     brokerUrl: body.brokerUrl || sameOrigin,
     iceServers: Array.isArray(body.iceServers) ? body.iceServers : [],
+    relay: body.relay === true,
     vapidPublicKey: typeof body.vapidPublicKey === 'string' ? body.vapidPublicKey : null,
   };
 }

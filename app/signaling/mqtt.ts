@@ -17,7 +17,7 @@ import {
   type PeerId,
   type SignalMessage,
 } from '../../protocol/index';
-import { realClock, type Clock, type SignalingEvents, type SignalingParams, type SignalingPort, type SignalingStatus } from '../call/ports';
+import { realClock, type Clock, type SealedMessage, type SignalingEvents, type SignalingParams, type SignalingPort, type SignalingStatus } from '../call/ports';
 import { Emitter } from '../lib/emitter';
 import { defaultReconnectPolicy, type ReconnectPolicy } from './reconnect';
 
@@ -180,6 +180,20 @@ export class MqttSignaling extends Emitter<SignalingEvents> implements Signaling
     );
     const payload = await sealed;
     await client.publishAsync(topic, payload as Buffer, { qos: 1, retain: kind === 'presence' });
+  }
+
+  async seal(message: SignalMessage): Promise<SealedMessage> {
+    const topic = peerTopic(this.opts.room, this.peerId, topicKindOf(message.type));
+    return { topic, payload: await sealMessage(this.opts.key, topic, message) };
+  }
+
+  /**
+   * QoS 0 and no await: mqtt.js writes the packet to the WebSocket within this
+   * call, so it leaves even from a pagehide handler, after which the page may
+   * never run another task.
+   */
+  sendSealed(sealed: SealedMessage): void {
+    if (!this.closed && this.client?.connected) this.client.publish(sealed.topic, sealed.payload as Buffer, { qos: 0 });
   }
 
   async clearPresence(): Promise<void> {

@@ -4,6 +4,7 @@ import { CallScreen } from './CallScreen';
 import { PreJoin } from './PreJoin';
 import { newSecret } from '../../protocol/index';
 import { callContact } from './contacts';
+import { LeaveGuard } from './LeaveGuard';
 import { navigate } from './router';
 import { CallStoreContext, createCallStore } from './store';
 
@@ -20,8 +21,10 @@ export default function CallPage(props: { secret: string }) {
     void store.hangup();
     navigate('/');
   };
+  const live = () => store.phase() === 'call' && ['waiting', 'connecting', 'connected', 'reconnecting'].includes(store.state());
   return (
     <CallStoreContext.Provider value={store}>
+      <LeaveGuard active={live} onLeave={leave} />
       <Switch>
         <Match when={store.phase() === 'loading'}>
           <main class="screen center" data-screen="loading" aria-busy="true">

@@ -1,23 +1,36 @@
-import { createSignal } from 'solid-js';
+import { createResource, createSignal, Match, Switch } from 'solid-js';
 import { relayOnly, setRelayOnly } from '../lib/settings';
+import { fetchClientConfig } from '../signaling/config';
 
 /**
  * Privacy setting: send everything through the relay server, so the other
- * person never learns your IP address (costs some latency; needs TURN).
+ * person never learns your IP address (costs some latency). Offered only when
+ * the server has a relay (TURN); a setting left on from another server is
+ * named plainly, with a way to turn it off, and calls connect directly
+ * meanwhile (issue 16).
  */
 export function RelayToggle() {
   const [on, setOn] = createSignal(relayOnly());
+  const [relay] = createResource(() => fetchClientConfig(location.origin).then((c) => c.relay, () => null));
+  const toggle = () => {
+    setRelayOnly(!on());
+    setOn(!on());
+  };
   return (
-    <button
-      type="button"
-      class="secondary toggle"
-      aria-pressed={on()}
-      onClick={() => {
-        setRelayOnly(!on());
-        setOn(!on());
-      }}
-    >
-      {on() ? 'Relay only: on (your IP stays hidden)' : 'Relay only: off'}
-    </button>
+    <Switch>
+      <Match when={relay() === true}>
+        <button type="button" class="secondary toggle" aria-pressed={on()} onClick={toggle}>
+          {on() ? 'Relay only: on (your IP stays hidden)' : 'Relay only: off'}
+        </button>
+      </Match>
+      <Match when={relay() === false && on()}>
+        <p class="fine relay-missing" role="status" data-testid="relay-unavailable">
+          Relay only is on, but this server has no relay server, so calls connect directly and the other person can see your IP address.{' '}
+          <button type="button" class="secondary small" onClick={toggle}>
+            Turn Relay only off
+          </button>
+        </p>
+      </Match>
+    </Switch>
   );
 }

@@ -9,8 +9,14 @@ function read(): Route {
 }
 
 const [route, setRoute] = createSignal<Route>(read());
-addEventListener('popstate', () => setRoute(read()));
-addEventListener('hashchange', () => setRoute(read()));
+/** The same route keeps its object, so a history entry of the same call (the Back guard, LeaveGuard.tsx) doesn't remount it. */
+const update = (): void => {
+  const next = read();
+  const now = route();
+  if (next.name !== now.name || (next.name === 'call' && now.name === 'call' && next.secret !== now.secret)) setRoute(next);
+};
+addEventListener('popstate', update);
+addEventListener('hashchange', update);
 
 export { route };
 

@@ -32,7 +32,7 @@ describe('failures a person can meet', () => {
     let wake: () => void = () => undefined;
     const p = open('bob', {
       overrides: {
-        fetchConfig: async () => (online ? { brokerUrl: t.server.mqttUrl, iceServers: [], vapidPublicKey: null } : Promise.reject(new TypeError('Failed to fetch'))),
+        fetchConfig: async () => (online ? { brokerUrl: t.server.mqttUrl, iceServers: [], relay: false, vapidPublicKey: null } : Promise.reject(new TypeError('Failed to fetch'))),
         onceOnline: () => new Promise<void>((resolve) => (wake = resolve)),
       },
     });
@@ -139,6 +139,13 @@ describe('recovery and controls', () => {
     await t.clock.advance(1_000);
     await done;
     expect(bob.call.view.state).toBe('ended');
+  });
+
+  it('a page that goes away (tab closed, Back) says bye at once: the other side is waiting again, no ICE timeout', async () => {
+    const [alice, bob] = await connectedPair();
+    bob.env.fire('pagehide');
+    // No clock advance: only the bye can end the call for Alice; ICE timeouts would need seconds of fake time.
+    await until(alice, (v) => v.state === 'waiting' && v.remoteLeft, 'the other person left');
   });
 });
 

@@ -1,0 +1,54 @@
+import { createSignal, onCleanup, onMount, Show } from 'solid-js';
+import { Portal } from 'solid-js/web';
+
+/**
+ * Back (the Android gesture, the browser button) during a call asks first,
+ * the way native call apps keep you in the call (issue 16). A history entry
+ * for the same URL sits on top while the call runs; Back pops it, and the
+ * person chooses: stay (the entry goes back on top) or leave.
+ */
+export function LeaveGuard(props: { active: () => boolean; onLeave: () => void }) {
+  const [asking, setAsking] = createSignal(false);
+  const GUARD = { tandemGuard: true };
+  const guard = () => history.pushState(GUARD, '', location.href);
+  onMount(() => {
+    if ((history.state as { tandemGuard?: boolean } | null)?.tandemGuard !== true) guard();
+    const onPop = () => {
+      if (location.pathname !== '/call') return;
+      if (!props.active()) {
+        // Nothing to protect (an error, a full call): Back goes where it was going.
+        history.back();
+        return;
+      }
+      guard();
+      setAsking(true);
+    };
+    addEventListener('popstate', onPop);
+    onCleanup(() => removeEventListener('popstate', onPop));
+  });
+  return (
+    <Show when={asking()}>
+      <Portal>
+        <div class="sheet" role="alertdialog" aria-labelledby="leave-title" data-testid="leave-call">
+          <h2 id="leave-title">Leave the call?</h2>
+          <p class="fine">The other person will see that you left.</p>
+          <div class="row">
+            <button type="button" class="secondary" onClick={() => setAsking(false)}>
+              Stay
+            </button>
+            <button
+              type="button"
+              class="danger"
+              onClick={() => {
+                setAsking(false);
+                props.onLeave();
+              }}
+            >
+              Leave
+            </button>
+          </div>
+        </div>
+      </Portal>
+    </Show>
+  );
+}
