@@ -18,9 +18,24 @@ export class Outbox {
     return { v: PROTOCOL_VERSION, from: this.signaling.peerId, session: this.sessionId, gen: this.gen(), ...body } as SignalMessage;
   }
 
-  /** Sealed now, sent later (sendSealed): the bye a closing page has no time to seal. */
-  seal(body: Body): Promise<SealedMessage> {
-    return this.signaling.seal(this.stamp(body));
+  /** A bye to anyone, sealed for the current connection: a closing page has no time to seal one. */
+  private byeReady: { gen: number; sealed: SealedMessage } | null = null;
+
+  /** Seals the bye for the current connection (call after each new connection). */
+  prepareBye(): void {
+    const gen = this.gen();
+    this.byeReady = null;
+    this.signaling.seal(this.stamp({ type: 'bye', to: null })).then(
+      (sealed) => {
+        if (this.gen() === gen) this.byeReady = { gen, sealed };
+      },
+      () => undefined,
+    );
+  }
+
+  /** Sends the prepared bye at once (pagehide); nothing if it isn't sealed yet. */
+  byeNow(): void {
+    if (this.byeReady?.gen === this.gen()) this.signaling.sendSealed(this.byeReady.sealed);
   }
 
   async send(body: Body): Promise<void> {

@@ -10,7 +10,7 @@ import { addressedToMe, arrival, CandidateParking, instanceOf, relation, type Re
 import { routeMessage, type MessageHandlers } from './router';
 import { DEFAULT_TIMINGS, initialContext, transition, type CallContext, type CallEvent, type Effect, type TimerName } from './machine';
 import { Negotiator } from './negotiator';
-import type { SealedMessage, SessionDeps, SessionEvents, SignalingStatus } from './ports';
+import type { SessionDeps, SessionEvents, SignalingStatus } from './ports';
 
 export type { SessionDeps, SessionEvents } from './ports';
 import { Outbox } from './outbox';
@@ -36,8 +36,6 @@ export class CallSession extends Emitter<SessionEvents> {
   private videoTrack: MediaStreamTrack | null;
   private leaving: Promise<void> = Promise.resolve();
   private closed = false;
-  /** A bye sealed in advance for this connection, for `leaveNow` (pagehide). */
-  private byeReady: SealedMessage | null = null;
   /** Offers and answers this side has sent: tests check that track switches don't renegotiate. */
   private descriptionsSent = 0;
 
@@ -92,8 +90,7 @@ export class CallSession extends Emitter<SessionEvents> {
    * up. A reload comes back into the call by itself (rejoin.ts).
    */
   leaveNow(): void {
-    if (this.closed || !this.started || !this.byeReady) return;
-    this.deps.signaling.sendSealed(this.byeReady);
+    if (!this.closed && this.started) this.out.byeNow();
   }
 
   /** Online/offline, a connection-type change, or the page became visible with a broken path: check now. */
@@ -225,14 +222,7 @@ export class CallSession extends Emitter<SessionEvents> {
   private newConnection(offer: WireDescription | null): void {
     this.neg?.close();
     this.gen++;
-    const gen = this.gen;
-    this.byeReady = null;
-    void this.out.seal({ type: 'bye', to: null }).then(
-      (sealed) => {
-        if (this.gen === gen) this.byeReady = sealed;
-      },
-      () => undefined,
-    );
+    this.out.prepareBye();
     const neg = new Negotiator(this.deps.createPeerConnection(), this.polite(), this.deps.log);
     this.neg = neg;
     const remoteStream = this.deps.createMediaStream();

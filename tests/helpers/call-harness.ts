@@ -192,7 +192,7 @@ export function party(o: PartyOptions): Party {
       sig = s;
       return s as SignalingConnection;
     },
-    fetchConfig: async () => ({ brokerUrl: o.brokerUrl, iceServers: [], vapidPublicKey: null }),
+    fetchConfig: async () => ({ brokerUrl: o.brokerUrl, iceServers: [], relay: false, vapidPublicKey: null }),
     onceOnline: async () => undefined,
     createIceProvider: (clientId, fallback, onUpdate) => createIceProvider(clientId, fallback, onUpdate, { clock: o.clock, fetch: (url, init) => fetch(`${o.origin}${String(url)}`, init) }),
     createPeerConnection: (config) => o.net.factory(config),
