@@ -23,6 +23,18 @@ function wav(samples: Int16Array<ArrayBuffer>): Blob {
   return new Blob([header, samples], { type: 'audio/wav' });
 }
 
+/** A short rising two-note chime (0.35 s): "someone joined". */
+export function joinSoundUrl(): string {
+  const samples = new Int16Array(Math.round(RATE * 0.35));
+  for (let i = 0; i < samples.length; i++) {
+    const t = i / RATE;
+    const f = t < 0.15 ? 660 : 880;
+    const fade = Math.min(1, (samples.length - i) / (RATE * 0.05));
+    samples[i] = Math.round(9_000 * fade * Math.sin(2 * Math.PI * f * t));
+  }
+  return URL.createObjectURL(wav(samples));
+}
+
 /** 0.4 s of 440+480 Hz, 0.2 s quiet, again, then 1.6 s quiet: 2.6 s, looped by the player. */
 export function ringtoneUrl(): string {
   const samples = new Int16Array(Math.round(RATE * 2.6));

@@ -1,6 +1,7 @@
 import { createEffect, createSignal, Match, on, Show, Switch } from 'solid-js';
 import { Controls } from './Controls';
 import { ERROR_MESSAGES } from './messages';
+import { watchArrival } from './arrival';
 import { QualityPanel } from './QualityPanel';
 import { RingEnded, Ringing, ringState, SaveContactButton } from './RingPanels';
 import { startNewCall } from './start';
@@ -10,6 +11,7 @@ import { WaitingPanel } from './WaitingPanel';
 
 export function CallScreen(props: { onLeave: () => void; onCallAgain?: () => void }) {
   const call = useCall();
+  watchArrival(call.state);
   const [audioBlocked, setAudioBlocked] = createSignal(false);
   // "We compared it" hides the warning until the code changes again.
   const [verifyAcked, setVerifyAcked] = createSignal(false);

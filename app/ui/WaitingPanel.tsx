@@ -1,4 +1,5 @@
 import { createResource, createSignal, Show } from 'solid-js';
+import { askToNotifyOnJoin } from './arrival';
 import { useCall } from './store';
 
 /** The link to share while alone in the call: copy, share sheet, QR code. */
@@ -10,6 +11,7 @@ export function WaitingPanel() {
     return QR.toString(call.link, { type: 'svg', margin: 1, errorCorrectionLevel: 'M' });
   });
   const copy = async () => {
+    askToNotifyOnJoin();
     try {
       await navigator.clipboard.writeText(call.link);
       setCopied(true);
@@ -21,7 +23,10 @@ export function WaitingPanel() {
     }
   };
   const canShare = typeof navigator.share === 'function';
-  const share = () => navigator.share({ title: 'Tandem call', text: 'Join my video call', url: call.link }).catch(() => undefined);
+  const share = () => {
+    askToNotifyOnJoin();
+    return navigator.share({ title: 'Tandem call', text: 'Join my video call', url: call.link }).catch(() => undefined);
+  };
   return (
     <section class="waiting-panel" aria-live="polite">
       <h2>{call.remoteLeft() ? 'The other person left' : 'Waiting for the other person'}</h2>

@@ -56,3 +56,31 @@ test('closing the tab mid-call: the other side sees it within 2 s, not after a f
   await expect(callScreen(alice)).not.toHaveAttribute('data-state', 'connected', { timeout: 2_000 });
   await expect(alice.getByText('The other person left')).toBeVisible();
 });
+
+test('a waiting caller who switched apps is told the other person joined: chime, title, notification', async ({ peer, server }) => {
+  const alice = await peer();
+  const bob = await peer();
+  await alice.context().grantPermissions(['notifications'], { origin: server.url });
+  const link = await startCall(alice);
+  await alice.evaluate(() => navigator.serviceWorker.ready.then(() => undefined));
+  // Alice went to her messaging app to paste the link: her page is hidden.
+  const setVisibility = (state: 'hidden' | 'visible') =>
+    alice.evaluate((s) => {
+      Object.defineProperty(document, 'visibilityState', { value: s, configurable: true });
+      Object.defineProperty(document, 'hidden', { value: s === 'hidden', configurable: true });
+      document.dispatchEvent(new Event('visibilitychange'));
+    }, state);
+  await setVisibility('hidden');
+  await expect(alice).toHaveTitle('Tandem');
+  await joinCall(bob, link);
+  await expectState(alice, 'connected');
+  await expect(alice).toHaveTitle('● They joined · Tandem');
+  await expect(alice.getByTestId('join-sound')).toHaveAttribute('data-played', '1');
+  await expect
+    .poll(() => alice.evaluate(async () => (await (await navigator.serviceWorker.getRegistration())!.getNotifications({ tag: 'tandem-joined' })).map((n) => n.title)))
+    .toEqual(['The other person joined']);
+  await setVisibility('visible');
+  await expect(alice).toHaveTitle('Tandem');
+  // The joiner never waited: no cue on Bob's side.
+  await expect(bob.getByTestId('join-sound')).toHaveCount(0);
+});
