@@ -2,7 +2,7 @@
  * What a newcomer trips over (issue 16), each proven in real Chromium
  * against the real server.
  */
-import { callScreen, connectedPair, expect, expectFramesFlowing, expectState, joinCall, startCall, test } from './fixtures';
+import { callScreen, connectedPair, expect, expectFramesFlowing, expectState, joinCall, newContext, startCall, test } from './fixtures';
 
 test('no TURN on the server: Relay only is not offered, and an "on" left from elsewhere never blocks a call', async ({ peer }) => {
   const alice = await peer();
@@ -84,3 +84,46 @@ test('a waiting caller who switched apps is told the other person joined: chime,
   // The joiner never waited: no cue on Bob's side.
   await expect(bob.getByTestId('join-sound')).toHaveCount(0);
 });
+
+const shortScreens = { 'phone landscape 640×360': { width: 640, height: 360 }, 'iPhone landscape 844×390': { width: 844, height: 390 } };
+
+for (const [name, viewport] of Object.entries(shortScreens)) {
+  test(`${name}: Home fits or scrolls, and on the waiting screen no button covers the QR code or another button`, async ({ browser, server }) => {
+    const ctx = await newContext(browser, server.url, { viewport, isMobile: true, hasTouch: true });
+    try {
+      const page = await ctx.newPage();
+      await page.goto('/');
+      // Every part of Home can be seen, scrolled to where needed (nothing is above the top or unreachable below).
+      for (const part of [page.locator('.logo'), page.getByRole('heading', { name: 'Tandem' }), page.getByRole('button', { name: 'Start a call' }), page.locator('.home > :last-child')]) {
+        await part.scrollIntoViewIfNeeded();
+        const box = (await part.boundingBox())!;
+        expect(box.y, `${await part.evaluate((e) => e.outerHTML.slice(0, 40))} top`).toBeGreaterThanOrEqual(0);
+        expect(box.y + box.height).toBeLessThanOrEqual(viewport.height + 0.5);
+      }
+      const link = await startCall(page);
+      // The pre-join screen of the same link: the Join button is on screen, under the preview.
+      const guest = await ctx.newPage();
+      await guest.goto(link);
+      const join = guest.getByRole('button', { name: /^Join/ });
+      await expect(join).toBeEnabled();
+      const joinBox = (await join.boundingBox())!;
+      expect(joinBox.y >= 0 && joinBox.y + joinBox.height <= viewport.height, 'Join inside the screen').toBe(true);
+      await guest.close();
+      const qr = page.getByRole('img', { name: /QR code/ });
+      await expect(qr).toBeVisible();
+      const boxes = await page.evaluate(() =>
+        [...document.querySelectorAll('button, .qr')]
+          .filter((e) => (e as HTMLElement).offsetParent !== null)
+          .map((e) => {
+            const r = e.getBoundingClientRect();
+            return { name: e.getAttribute('aria-label') ?? e.textContent ?? '', x: r.x, y: r.y, width: r.width, height: r.height };
+          }),
+      );
+      for (const b of boxes) expect(b.y >= 0 && b.y + b.height <= viewport.height + 0.5 && b.x >= 0 && b.x + b.width <= viewport.width + 0.5, `${b.name} inside the screen`).toBe(true);
+      const overlaps = (a: (typeof boxes)[0], b: (typeof boxes)[0]) => a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
+      for (let i = 0; i < boxes.length; i++) for (let j = i + 1; j < boxes.length; j++) expect(overlaps(boxes[i]!, boxes[j]!), `${boxes[i]!.name} overlaps ${boxes[j]!.name}`).toBe(false);
+    } finally {
+      await ctx.close();
+    }
+  });
+}
