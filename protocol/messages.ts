@@ -162,11 +162,8 @@ function parseMediaState(x: unknown): MediaState {
   return { audioMuted: x.audioMuted as boolean, videoOff: x.videoOff as boolean, screen: x.screen as boolean };
 }
 
-/**
- * Parses and validates a decrypted message that arrived on a topic of `kind`.
- * Throws ProtocolError; never returns a half-checked message.
- */
-export function parseMessage(json: string, kind: TopicKind): SignalMessage {
+/** JSON text → an object of this protocol version (signal and inbox messages alike); throws ProtocolError. */
+export function parseVersioned(json: string): Obj {
   let x: unknown;
   try {
     x = JSON.parse(json);
@@ -175,6 +172,15 @@ export function parseMessage(json: string, kind: TopicKind): SignalMessage {
   }
   shape(isObj(x), 'message');
   if (x.v !== PROTOCOL_VERSION) throw new ProtocolError('version', String(x.v));
+  return x;
+}
+
+/**
+ * Parses and validates a decrypted message that arrived on a topic of `kind`.
+ * Throws ProtocolError; never returns a half-checked message.
+ */
+export function parseMessage(json: string, kind: TopicKind): SignalMessage {
+  const x = parseVersioned(json);
   shape(isPeerId(x.from), 'from');
   shape(isShortString(x.session), 'session');
   shape(isGen(x.gen), 'gen');

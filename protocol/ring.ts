@@ -20,7 +20,7 @@
 import { fromBase64Url, randomBase64Url } from './encoding';
 import { isPeerId, isSecret, type PeerId, type Secret } from './ids';
 import { MAX_TOPIC_CHARS, PROTOCOL_VERSION } from './limits';
-import { ProtocolError } from './messages';
+import { parseVersioned, ProtocolError } from './messages';
 import { TOPIC_ROOT, TOPIC_VERSION } from './topics';
 
 export const INBOX_ID_BYTES = 16;
@@ -157,14 +157,7 @@ const INBOX_PARSERS: { [K in InboxType]: (x: Obj) => InboxOf<K> } = {
 
 /** Parses a decrypted inbox payload; throws ProtocolError for anything else. */
 export function parseInboxMessage(json: string): InboxMessage {
-  let x: unknown;
-  try {
-    x = JSON.parse(json);
-  } catch {
-    throw new ProtocolError('json', 'not JSON');
-  }
-  shape(isObj(x), 'message');
-  if (x.v !== PROTOCOL_VERSION) throw new ProtocolError('version', String(x.v));
+  const x = parseVersioned(json);
   const type = x.type;
   shape(typeof type === 'string' && Object.hasOwn(INBOX_PARSERS, type), 'type');
   return INBOX_PARSERS[type as InboxType](x);

@@ -12,9 +12,7 @@ import { newPeerId } from '../helpers/peers';
 import { closePeers, joinAt, testRoom, type TestPeer } from '../helpers/mqtt-peer';
 import { findRedis, startRedis, type RedisServer } from '../helpers/redis';
 import { waitFor } from '../helpers/wait';
-import { FakeClock } from '../helpers/call-harness';
-import { incoming, paired, status } from '../helpers/contacts';
-import { newSecret } from '../../protocol/index';
+import { ringAndDecline } from '../helpers/contacts';
 import { startServer, type ServerProcess } from '../helpers/server';
 
 const redisBinary = findRedis();
@@ -161,14 +159,7 @@ describe.skipIf(redisBinary === null)('cluster on Redis (two server processes)',
   }, 30_000);
 
   it('rings a saved contact across processes: caller on one, callee on the other', async () => {
-    const clock = new FakeClock();
-    const { alice, bob, aliceForBob } = await paired(mqttUrl(one), mqttUrl(two), clock);
-    const secret = newSecret();
-    const shown = incoming(bob);
-    const ring = alice.contacts.ring(aliceForBob, secret);
-    expect((await shown)?.secret).toBe(secret);
-    bob.contacts.decline();
-    await status(ring, 'declined');
+    await ringAndDecline(mqttUrl(one), mqttUrl(two));
   });
 
   it("frees a killed process's places within its TTL and clears its peers' presence", async () => {

@@ -13,7 +13,7 @@ import { closePeers, connectAt, joinAt, testRoom, type TestPeer } from '../helpe
 import { findMosquitto, startMosquitto, type Mosquitto } from '../helpers/mosquitto';
 import { REPO } from '../helpers/server';
 import { FakeClock } from '../helpers/call-harness';
-import { incoming, paired, status } from '../helpers/contacts';
+import { incoming, paired, ringAndDecline } from '../helpers/contacts';
 import { inboxTopic, newSecret } from '../../protocol/index';
 
 const mosquittoBinary = findMosquitto();
@@ -58,13 +58,7 @@ describe.skipIf(mosquittoBinary === null)('Mosquitto as the broker', () => {
       });
 
       it('rings a saved contact, and carries the decline back', async () => {
-        const { alice, bob, aliceForBob } = await paired(url(), url(), new FakeClock());
-        const secret = newSecret();
-        const shown = incoming(bob);
-        const ring = alice.contacts.ring(aliceForBob, secret);
-        expect((await shown)?.secret).toBe(secret);
-        bob.contacts.decline();
-        await status(ring, 'declined');
+        await ringAndDecline(url(), url());
       });
 
       it("fires the Will when a peer's socket dies: the other peer sees its presence cleared", async () => {

@@ -4,12 +4,12 @@
  */
 import mqtt from 'mqtt';
 import { afterEach, expect } from 'vitest';
-import { newPeerToken, type PushTarget } from '../../protocol/index';
+import { newPeerToken, newSecret, type PushTarget } from '../../protocol/index';
 import { Contacts, isReady, type IncomingRing, type PushPort } from '../../app/contacts/contacts';
 import { connectInbox } from '../../app/contacts/inbox';
 import type { RingStatus } from '../../app/contacts/ring';
 import { memoryContacts } from '../../app/contacts/store';
-import type { FakeClock } from './call-harness';
+import { FakeClock } from './call-harness';
 
 const devices: Contacts[] = [];
 afterEach(() => {
@@ -109,3 +109,14 @@ export async function paired(aliceUrl: string, bobUrl: string, clock: FakeClock,
   return { alice, bob, aliceForBob: aOffer.inbox, bobForAlice: bOffer.inbox };
 }
 
+
+/** Alice (on `aliceUrl`) rings Bob (on `bobUrl`); Bob's phone shows it with the right link and declines; Alice hears it. */
+export async function ringAndDecline(aliceUrl: string, bobUrl: string): Promise<void> {
+  const { alice, bob, aliceForBob } = await paired(aliceUrl, bobUrl, new FakeClock());
+  const secret = newSecret();
+  const shown = incoming(bob);
+  const ring = alice.contacts.ring(aliceForBob, secret);
+  expect((await shown)?.secret).toBe(secret);
+  bob.contacts.decline();
+  await status(ring, 'declined');
+}
