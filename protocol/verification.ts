@@ -13,6 +13,24 @@ export const VERIFICATION_EMOJI = [
   '🔨', '☎️', '🏁', '🚂', '🚲', '✈️', '🚀', '🏆', '⚽', '🎸', '🎺', '🔔', '⚓', '🎧', '📁', '📌',
 ] as const;
 
+/**
+ * A word for each symbol, said aloud or read where emoji don't render (as
+ * Matrix's SAS does). English here; the app shows them in the person's
+ * language where it has a translation.
+ */
+export const VERIFICATION_WORDS = [
+  'dog', 'cat', 'lion', 'horse', 'unicorn', 'pig', 'elephant', 'rabbit', 'panda', 'rooster', 'penguin', 'turtle', 'fish', 'octopus', 'butterfly', 'tulip',
+  'tree', 'cactus', 'mushroom', 'globe', 'moon', 'cloud', 'fire', 'banana', 'apple', 'strawberry', 'corn', 'pizza', 'cake', 'heart', 'smiley', 'robot',
+  'hat', 'glasses', 'wrench', 'santa', 'thumbs up', 'umbrella', 'hourglass', 'clock', 'gift', 'light bulb', 'book', 'pencil', 'paperclip', 'scissors', 'lock', 'key',
+  'hammer', 'telephone', 'flag', 'train', 'bicycle', 'aeroplane', 'rocket', 'trophy', 'ball', 'guitar', 'trumpet', 'bell', 'anchor', 'headphones', 'folder', 'pin',
+] as const;
+
+/** The word of a symbol of VERIFICATION_EMOJI ('' for anything else). */
+export function verificationWord(emoji: string): string {
+  const i = (VERIFICATION_EMOJI as readonly string[]).indexOf(emoji);
+  return i < 0 ? '' : VERIFICATION_WORDS[i]!;
+}
+
 /** Random bytes each side commits to, then reveals. */
 export const VERIFY_NONCE_BYTES = 32;
 /** Symbols in the code people read aloud: 4 emoji of 6 bits = 24 bits. */

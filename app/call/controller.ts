@@ -125,6 +125,7 @@ export class Call extends Emitter<CallEvents> {
     if (this.closed) return;
     const err = isCallError(e) ? e : CallError.mediaFailed(e);
     this.ports.log.warn('call failed', { reason: err.reason });
+    this.controls?.stop();
     if (this.session) {
       this.session.fail(err.reason);
     } else {
@@ -221,7 +222,11 @@ export class Call extends Emitter<CallEvents> {
     this.contactLink = link;
     s.on('state', (ctx) => {
       this.update({ state: ctx.state === 'idle' ? 'waiting' : ctx.state, remoteLeft: ctx.remoteLeft, error: ctx.error });
-      if (ctx.state === 'full' || ctx.state === 'error') this.update({ phase: 'call' });
+      if (ctx.state === 'full' || ctx.state === 'error') {
+        this.update({ phase: 'call' });
+        // Nothing needs the camera behind "This call is full" or an error: its light goes out.
+        this.controls?.stop();
+      }
       markJoined(room, ctx.state, p.clock.now(), p.storage);
       if (ctx.state === 'connecting' || ctx.state === 'connected') link.arrived(ctx.state === 'connected');
     });

@@ -101,6 +101,11 @@ export class MediaControls extends Emitter<MediaControlsEvents> {
   }
 
   private setCamera(track: MediaStreamTrack | null): void {
+    // A camera that opened after hang-up (the request was pending) goes straight off: the light must go out.
+    if (this.stopped) {
+      track?.stop();
+      return;
+    }
     for (const t of this.stream.getVideoTracks()) this.stream.removeTrack(t);
     this.camera = track;
     if (track) {
@@ -185,6 +190,10 @@ export class MediaControls extends Emitter<MediaControlsEvents> {
         return;
       }
       const track = await openScreen();
+      if (this.stopped) {
+        track.stop(); // the picker was answered after hang-up
+        return;
+      }
       this.screen = track;
       // The browser's own "Stop sharing" bar ends the track; so does our button (via endShare).
       track.addEventListener('ended', () => void this.endShare(track));

@@ -1,4 +1,6 @@
-import { Match, onCleanup, Switch } from 'solid-js';
+import { createEffect, createSignal, Match, onCleanup, Show, Switch } from 'solid-js';
+import { markAutojoin } from '../call/rejoin';
+import { CallEnded } from './CallEnded';
 import { setInCall } from './app-state';
 import { CallScreen } from './CallScreen';
 import { PreJoin } from './PreJoin';
@@ -21,10 +23,26 @@ export default function CallPage(props: { secret: string }) {
     void store.hangup();
     navigate('/');
   };
+  // Hang up after a call that connected: the "Call ended" screen (duration, Rejoin, Save contact); else Home.
+  let connectedAt: number | null = null;
+  createEffect(() => {
+    if (store.state() === 'connected' && connectedAt === null) connectedAt = Date.now();
+  });
+  const [endedAfter, setEndedAfter] = createSignal<number | null>(null);
+  const hangUp = () => {
+    if (connectedAt === null) return leave();
+    void store.hangup();
+    setEndedAfter(Date.now() - connectedAt);
+  };
+  const rejoin = () => {
+    markAutojoin(props.secret);
+    location.reload();
+  };
   const live = () => store.phase() === 'call' && ['waiting', 'connecting', 'connected', 'reconnecting'].includes(store.state());
   return (
     <CallStoreContext.Provider value={store}>
       <LeaveGuard active={live} onLeave={leave} />
+      <Show when={endedAfter() === null} fallback={<CallEnded durationMs={endedAfter()!} onRejoin={rejoin} onHome={() => navigate('/')} />}>
       <Switch>
         <Match when={store.phase() === 'loading'}>
           <main class="screen center" data-screen="loading" aria-busy="true">
@@ -37,6 +55,7 @@ export default function CallPage(props: { secret: string }) {
         <Match when={store.phase() === 'call'}>
           <CallScreen
             onLeave={leave}
+            onHangUp={hangUp}
             onCallAgain={() => {
               const id = store.ringContact;
               if (id) callContact(id, newSecret());
@@ -44,6 +63,7 @@ export default function CallPage(props: { secret: string }) {
           />
         </Match>
       </Switch>
+      </Show>
     </CallStoreContext.Provider>
   );
 }

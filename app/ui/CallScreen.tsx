@@ -1,6 +1,6 @@
 import { createEffect, createSignal, Match, on, Show, Switch } from 'solid-js';
 import { Controls } from './Controls';
-import { ERROR_MESSAGES } from './messages';
+import { ErrorNotice } from './ErrorNotice';
 import { watchArrival } from './arrival';
 import { QualityPanel } from './QualityPanel';
 import { RingEnded, Ringing, ringState, SaveContactButton } from './RingPanels';
@@ -9,7 +9,7 @@ import { useCall } from './store';
 import { Video } from './Video';
 import { WaitingPanel } from './WaitingPanel';
 
-export function CallScreen(props: { onLeave: () => void; onCallAgain?: () => void }) {
+export function CallScreen(props: { onLeave: () => void; onHangUp?: () => void; onCallAgain?: () => void }) {
   const call = useCall();
   watchArrival(call.state);
   const [audioBlocked, setAudioBlocked] = createSignal(false);
@@ -37,14 +37,7 @@ export function CallScreen(props: { onLeave: () => void; onCallAgain?: () => voi
           </section>
         </Match>
         <Match when={call.state() === 'error'}>
-          <section class="notice" role="alert">
-            <h1>{ERROR_MESSAGES[call.error() ?? 'media-failed'].title}</h1>
-            <p>{ERROR_MESSAGES[call.error() ?? 'media-failed'].action}</p>
-            <div class="row">
-              <button type="button" class="primary" onClick={() => location.reload()}>Try again</button>
-              <button type="button" class="secondary" onClick={props.onLeave}>Back to start</button>
-            </div>
-          </section>
+          <ErrorNotice reason={call.error() ?? 'media-failed'} link={call.link} onLeave={props.onLeave} />
         </Match>
         <Match when={true}>
           <Video
@@ -115,7 +108,7 @@ export function CallScreen(props: { onLeave: () => void; onCallAgain?: () => voi
           <Show when={!call.controls()?.cameraOff() || call.controls()?.sharing()} fallback={<div class="self self-off" aria-label="Your camera is off" role="img">Camera off</div>}>
             <Video stream={selfStream()} muted class={call.controls()?.mirrored() === false ? 'self' : 'self mirrored'} testid="local-video" label="You" />
           </Show>
-          <Controls onLeave={props.onLeave} remoteVideo={() => remoteEl} />
+          <Controls onLeave={props.onHangUp ?? props.onLeave} remoteVideo={() => remoteEl} />
         </Match>
       </Switch>
     </main>

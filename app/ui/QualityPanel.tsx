@@ -1,4 +1,5 @@
-import { createSignal, Show } from 'solid-js';
+import { createSignal, For, Show } from 'solid-js';
+import { verificationWord } from '../../protocol/verification';
 import { Bars } from './icons';
 import type { VerificationStatus } from '../call/verifier';
 import { useCall } from './store';
@@ -32,9 +33,21 @@ export function QualityPanel() {
             <dt>Sending</dt>
             <dd>{q() ? `${q()!.outKbps} kbit/s` : '…'}</dd>
           </dl>
-          <p class="code" data-testid="verification-code" aria-label="Verification code">
-            {call.code()?.join(' ') ?? '…'}
-          </p>
+          {/* Each symbol with its word: emoji render differently (or as boxes) across platforms, and words can be said aloud. */}
+          <Show when={call.code()} fallback={<p class="code">…</p>}>
+            {(code) => (
+              <ol class="code" data-testid="verification-code" aria-label={`Verification code: ${code().map(verificationWord).join(', ')}`}>
+                <For each={code()}>
+                  {(symbol) => (
+                    <li>
+                      <span class="symbol" aria-hidden="true">{symbol}</span>
+                      <span class="word">{verificationWord(symbol)}</span>
+                    </li>
+                  )}
+                </For>
+              </ol>
+            )}
+          </Show>
           <p class="fine" data-testid="verification-hint">{VERIFY_HINT[call.verification()]}</p>
         </section>
       </Show>

@@ -32,15 +32,16 @@ export function WaitingPanel() {
       <h2>{call.remoteLeft() ? 'The other person left' : 'Waiting for the other person'}</h2>
       <p>{call.remoteLeft() ? 'Wait for them to come back, or send the link to someone else.' : 'Send them this link. It works for one person.'}</p>
       <p class="link" id="call-link" data-testid="call-link">{call.link}</p>
+      {/* On phones the share sheet is the quickest way into a chat: Share comes first and stands out; Copy is the fallback. */}
       <div class="row">
-        <button type="button" class="secondary" onClick={copy}>
-          {copied() ? 'Copied' : 'Copy link'}
-        </button>
         <Show when={canShare}>
-          <button type="button" class="secondary" onClick={share}>
+          <button type="button" class="primary" onClick={share}>
             Share link
           </button>
         </Show>
+        <button type="button" class={canShare ? 'secondary' : 'primary'} onClick={copy}>
+          {copied() ? 'Copied' : 'Copy link'}
+        </button>
       </div>
       {/* eslint-disable-next-line solid/no-innerhtml -- SVG generated locally by the qrcode library from our own link */}
       <Show when={qr()}>{(svg) => <div class="qr" role="img" aria-label="QR code of the call link" innerHTML={svg()} />}</Show>

@@ -43,8 +43,10 @@ async function pair(env: BenchEnv): Promise<Pair> {
   await bob.getByText('Alice saved you as a contact.').waitFor({ timeout: env.timeoutMs });
   await save(bob, 'Alice', 'Bob');
   await alice.getByText('Bob is saved.').waitFor({ timeout: env.timeoutMs });
-  await alice.getByRole('button', { name: 'Hang up' }).click();
-  await bob.getByRole('button', { name: 'Hang up' }).click();
+  for (const p of [alice, bob]) {
+    await p.getByRole('button', { name: 'Hang up' }).click();
+    await p.getByRole('button', { name: 'Back to start' }).click();
+  }
   return { alice, bob, contexts };
 }
 
@@ -80,6 +82,7 @@ export async function runRing(env: BenchEnv): Promise<Measured> {
     offerer: 'caller',
     clickOverheadMs: t0 - before,
   };
+  // Each run starts with a fresh page load anyway; hanging up frees the room.
   await a.getByRole('button', { name: 'Hang up' }).click();
   await b.getByRole('button', { name: 'Hang up' }).click();
   return measured;

@@ -1,5 +1,5 @@
 import { newSecret } from '../../protocol/index';
-import { callScreen, expect, expectAudioFlowing, expectFramesFlowing, expectState, joinCall, startCall, test } from './fixtures';
+import { callScreen, expect, hangUp, expectAudioFlowing, expectFramesFlowing, expectState, joinCall, startCall, test } from './fixtures';
 
 test('two people see and hear each other through our broker', async ({ peer }) => {
   const alice = await peer();
@@ -47,7 +47,7 @@ test('two people see and hear each other through our broker', async ({ peer }) =
   expect(cspViolations).toEqual([]);
 });
 
-test('hang-up returns home, the other side waits again, and a new person can join', async ({ peer }) => {
+test('hang-up shows "Call ended" with the duration, the other side waits again, Rejoin returns, and a new person can join', async ({ peer }) => {
   const alice = await peer();
   const bob = await peer();
   const link = await startCall(alice);
@@ -56,9 +56,18 @@ test('hang-up returns home, the other side waits again, and a new person can joi
   await expectFramesFlowing(alice);
 
   await bob.getByRole('button', { name: 'Hang up' }).click();
-  await expect(bob.getByRole('button', { name: 'Start a call' })).toBeVisible();
+  await expect(bob.getByTestId('call-ended')).toContainText('Call ended');
+  await expect(bob.getByTestId('call-duration')).toHaveText(/^\d+:\d\d$/);
   await expectState(alice, 'waiting');
   await expect(alice.getByText('The other person left')).toBeVisible();
+  // The camera light is off on the ended screen.
+  expect(await bob.evaluate(() => document.querySelectorAll('video').length)).toBe(0);
+  // Rejoin: back into the same call without another tap.
+  await bob.getByRole('button', { name: 'Rejoin' }).click();
+  await expectState(bob, 'connected');
+  await expectState(alice, 'connected');
+  await hangUp(bob);
+  await expectState(alice, 'waiting');
 
   const carol = await peer();
   await joinCall(carol, link);
@@ -114,7 +123,7 @@ test('the server logs of a whole call hold no call secret, SDP or candidate', as
   const link = await startCall(alice);
   await joinCall(bob, link);
   await expectState(alice, 'connected');
-  await bob.getByRole('button', { name: 'Hang up' }).click();
+  await hangUp(bob);
   await expectState(alice, 'waiting');
   const secret = link.split('#')[1]!;
   const log = server.output();

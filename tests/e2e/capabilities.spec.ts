@@ -24,6 +24,11 @@ test('the waiting screen offers the share sheet only where the Web Share API exi
   const withoutShare = await pageWith(browser, server.url, `delete Navigator.prototype.share;`);
   try {
     const link = await startCall(withShare);
+    // Share is the main button where it exists (issue 16): first, and styled as primary.
+    const buttons = withShare.locator('.waiting-panel .row button');
+    await expect(buttons.first()).toHaveText('Share link');
+    await expect(buttons.first()).toHaveClass(/primary/);
+    await expect(withShare.getByRole('button', { name: 'Copy link' })).toHaveClass(/secondary/);
     await withShare.getByRole('button', { name: 'Share link' }).click();
     await expect.poll(() => withShare.evaluate(() => (window as unknown as { __shared?: { url: string } }).__shared?.url)).toBe(link);
     await withShare.getByRole('button', { name: 'Copy link' }).click();

@@ -7,7 +7,7 @@ import type { BrowserContext, Page } from '@playwright/test';
 import mqtt from 'mqtt';
 import { importContactKey, inboxTopic, newContactKey, newPeerToken, newRingId, newSecret, peerIdOf, PROTOCOL_VERSION, seal, toBase64Url, type InboxId } from '../../protocol/index';
 import { startServer, type ServerProcess } from '../helpers/server';
-import { expect, expectFramesFlowing, expectState, joinCall, newContext, startCall, test } from './fixtures';
+import { expect, expectFramesFlowing, expectState, hangUp, joinCall, newContext, startCall, test } from './fixtures';
 
 test.describe.configure({ mode: 'serial' });
 
@@ -76,8 +76,8 @@ test('a call, then both save each other: each Home lists the other with a Call b
   await bob.getByRole('button', { name: 'Save', exact: true }).click();
   await expect(alice.getByText('Bob is saved.')).toBeVisible();
   await expect(bob.getByText('Alice is saved.')).toBeVisible();
-  await alice.getByRole('button', { name: 'Hang up' }).click();
-  await bob.getByRole('button', { name: 'Hang up' }).click();
+  await hangUp(alice);
+  await hangUp(bob);
   await expect(alice.getByRole('button', { name: 'Call Bob' })).toBeVisible();
   await expect(bob.getByRole('button', { name: 'Call Alice' })).toBeVisible();
   // Contacts live on the device only: the server never saw a name.
@@ -99,8 +99,8 @@ test('Call Bob rings his phone within 2 s; Answer connects both with video', asy
   await expectFramesFlowing(bob, 5);
   // A call between saved contacts doesn't offer to save them again.
   await expect(bob.getByRole('button', { name: 'Save contact' })).toHaveCount(0);
-  await alice.getByRole('button', { name: 'Hang up' }).click();
-  await bob.getByRole('button', { name: 'Hang up' }).click();
+  await hangUp(alice);
+  await hangUp(bob);
   await expect(bob.getByRole('button', { name: 'Call Alice' })).toBeVisible();
 });
 
@@ -219,8 +219,8 @@ test("Bob's app closed: a push rings with Answer and Decline, a forged push show
   await expectState(alice, 'connected');
   await expectFramesFlowing(bob, 5);
   await blank.close();
-  await alice.getByRole('button', { name: 'Hang up' }).click();
-  await bob.getByRole('button', { name: 'Hang up' }).click();
+  await hangUp(alice);
+  await hangUp(bob);
 });
 
 test('after Bob removes Alice, her rings never show on his phone', async () => {

@@ -21,6 +21,10 @@ test('camera permission denied says how to allow it', async ({ server }) => {
     await expectState(page, 'error');
     await expect(page.getByRole('alert')).toContainText('isn’t allowed to use your camera');
     await expect(page.getByRole('alert')).toContainText('Allow camera and microphone');
+    // How to re-allow it in this browser, and the two things that can help: try again, or take the link elsewhere.
+    await expect(page.getByTestId('permission-steps')).toContainText('In Chrome: tap the icon left of the address');
+    await expect(page.getByRole('button', { name: 'Try again' })).toBeVisible();
+    await expect(page.getByRole('button', { name: 'Copy link' })).toBeVisible();
   });
 });
 
@@ -50,4 +54,27 @@ test('a damaged link says to ask for it again', async ({ peer }) => {
   await page.goto('/call#not-a-real-secret');
   await expectState(page, 'error');
   await expect(page.getByRole('alert')).toContainText('This call link is incomplete');
+  // Reloading can't repair a link: no Try again, but a new call of one's own.
+  await expect(page.getByRole('button', { name: 'Try again' })).toHaveCount(0);
+  await page.getByRole('button', { name: 'Start a new call' }).click();
+  await expectState(page, 'waiting');
+});
+
+test('a browser that can\'t call offers the link to take elsewhere, and Copy link puts it on the clipboard', async ({ browser, server }) => {
+  const ctx = await browser.newContext({ baseURL: server.url, permissions: ['clipboard-read', 'clipboard-write'] });
+  try {
+    // As in many in-app browsers (webviews): no navigator.mediaDevices at all.
+    await ctx.addInitScript(() => Object.defineProperty(Navigator.prototype, 'mediaDevices', { get: () => undefined, configurable: true }));
+    const page = await ctx.newPage();
+    const secret = newSecret();
+    await page.goto(`/call#${secret}`);
+    await expectState(page, 'error');
+    await expect(page.getByRole('alert')).toContainText('Open in browser');
+    await expect(page.getByRole('button', { name: 'Try again' })).toHaveCount(0);
+    await page.getByRole('button', { name: 'Copy link' }).click();
+    await expect(page.getByRole('button', { name: 'Copied' })).toBeVisible();
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(`${server.url}/call#${secret}`);
+  } finally {
+    await ctx.close();
+  }
 });

@@ -77,6 +77,13 @@ export async function startCall(page: Page): Promise<string> {
   return link;
 }
 
+/** Hang up a call that connected: the "Call ended" screen, then Back to start (Home). */
+export async function hangUp(page: Page): Promise<void> {
+  await page.getByRole('button', { name: 'Hang up' }).click();
+  await page.getByTestId('call-ended').getByRole('button', { name: 'Back to start' }).click();
+  await expect(page.getByRole('button', { name: 'Start a call' })).toBeVisible();
+}
+
 export async function joinCall(page: Page, link: string): Promise<void> {
   await page.goto(link);
   await page.getByRole('button', { name: /^Join/ }).click();

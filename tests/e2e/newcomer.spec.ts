@@ -2,7 +2,8 @@
  * What a newcomer trips over (issue 16), each proven in real Chromium
  * against the real server.
  */
-import { callScreen, connectedPair, expect, expectFramesFlowing, expectState, joinCall, newContext, startCall, test } from './fixtures';
+import { newSecret } from '../../protocol/index';
+import { callScreen, connectedPair, expect, hangUp, expectFramesFlowing, expectState, joinCall, newContext, startCall, test } from './fixtures';
 
 test('no TURN on the server: Relay only is not offered, and an "on" left from elsewhere never blocks a call', async ({ peer }) => {
   const alice = await peer();
@@ -26,7 +27,7 @@ test('no TURN on the server: Relay only is not offered, and an "on" left from el
   await expectState(bob, 'connected', 10_000);
   await expectFramesFlowing(bob, 5);
   // Hang up; the notice turns the setting off for good.
-  await bob.getByRole('button', { name: 'Hang up' }).click();
+  await hangUp(bob);
   await bob.getByRole('button', { name: 'Turn Relay only off' }).click();
   await expect(bob.getByTestId('relay-unavailable')).toHaveCount(0);
   expect(await bob.evaluate(() => localStorage.getItem('tandem.relayOnly'))).toBe('0');
@@ -127,3 +128,41 @@ for (const [name, viewport] of Object.entries(shortScreens)) {
     }
   });
 }
+
+test('pasting another call link into the address bar opens that call, after leaving the old one', async ({ peer }) => {
+  const alice = await peer();
+  const linkA = await startCall(alice);
+  const secretB = newSecret();
+  await alice.evaluate((s) => {
+    location.hash = s;
+  }, secretB);
+  // B's own pre-join screen (a link opened by hand is never joined without a tap).
+  await expect(alice.getByRole('button', { name: /^Join/ })).toBeVisible();
+  await alice.getByRole('button', { name: /^Join/ }).click();
+  await expectState(alice, 'waiting');
+  await expect(alice.getByTestId('call-link')).toHaveText(new RegExp(`#${secretB}$`));
+  // Call A was left: someone who opens A now waits alone instead of meeting Alice there.
+  const bob = await peer();
+  await joinCall(bob, linkA);
+  await expectState(bob, 'waiting');
+});
+
+test('the camera light goes out behind "This call is full"', async ({ peer }) => {
+  const { link } = await connectedPair(peer);
+  const carol = await peer();
+  await carol.addInitScript(() => {
+    const w = window as unknown as { __streams: MediaStream[] };
+    w.__streams = [];
+    const open = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
+    navigator.mediaDevices.getUserMedia = async (c) => {
+      const s = await open(c);
+      w.__streams.push(s);
+      return s;
+    };
+  });
+  await joinCall(carol, link);
+  await expectState(carol, 'full');
+  const states = () => carol.evaluate(() => (window as unknown as { __streams: MediaStream[] }).__streams.flatMap((s) => s.getTracks()).map((t) => `${t.kind}:${t.readyState}`));
+  await expect.poll(states).toEqual(expect.arrayContaining(['audio:ended', 'video:ended']));
+  expect((await states()).filter((s) => s.endsWith(':live'))).toEqual([]);
+});

@@ -113,6 +113,7 @@ test('an update waits until the call ends, then Reload activates it', async ({ b
     await expect(a.getByText('A new version is available')).toHaveCount(0);
 
     await a.getByRole('button', { name: 'Hang up' }).click();
+    await a.getByRole('button', { name: 'Back to start' }).click();
     await expect(a.getByText('A new version is available')).toBeVisible();
     await a.getByRole('button', { name: 'Reload' }).click();
     await expect(a.locator('meta[name="tandem-build"]')).toHaveAttribute('content', 'B', { timeout: 15_000 });

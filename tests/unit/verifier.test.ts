@@ -205,3 +205,14 @@ describe('verification code, an attacker in the middle', () => {
     expect(silentMatches).toBeLessThan((200 / 64) * 3 + 2);
   });
 });
+
+describe('verification words', () => {
+  it('one distinct word per symbol, in the same order', async () => {
+    const { VERIFICATION_EMOJI, VERIFICATION_WORDS, verificationWord } = await import('../../protocol/verification');
+    expect(VERIFICATION_WORDS).toHaveLength(VERIFICATION_EMOJI.length);
+    expect(new Set(VERIFICATION_WORDS).size).toBe(64);
+    expect(verificationWord('🐶')).toBe('dog');
+    expect(verificationWord('📌')).toBe('pin');
+    expect(verificationWord('x')).toBe('');
+  });
+});

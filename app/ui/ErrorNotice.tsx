@@ -1,0 +1,55 @@
+import { createSignal, For, Show } from 'solid-js';
+import type { CallErrorReason } from '../call/errors';
+import { ERROR_ACTIONS, ERROR_MESSAGES, permissionSteps } from './messages';
+import { startNewCall } from './start';
+
+/** A failure, what it means, and the buttons that can fix it (issue 16). */
+export function ErrorNotice(props: { reason: CallErrorReason; link: string; onLeave: () => void }) {
+  const [copied, setCopied] = createSignal(false);
+  const copy = async () => {
+    try {
+      await navigator.clipboard.writeText(props.link);
+      setCopied(true);
+    } catch {
+      // Clipboard blocked (some in-app browsers): select the link so a long-press copies it.
+      const el = document.getElementById('error-link');
+      if (el) getSelection()?.selectAllChildren(el);
+    }
+  };
+  const message = () => ERROR_MESSAGES[props.reason];
+  const actions = () => ERROR_ACTIONS[props.reason];
+  return (
+    <section class="notice" role="alert" data-error={props.reason}>
+      <h1>{message().title}</h1>
+      <p>{message().action}</p>
+      <Show when={props.reason === 'permission-denied'}>
+        <p data-testid="permission-steps">{permissionSteps()}</p>
+      </Show>
+      <Show when={actions().includes('copy-link')}>
+        <p class="link" id="error-link">{props.link}</p>
+      </Show>
+      <div class="row">
+        <For each={actions()}>
+          {(action) =>
+            action === 'retry' ? (
+              <button type="button" class="primary" onClick={() => location.reload()}>
+                Try again
+              </button>
+            ) : action === 'copy-link' ? (
+              <button type="button" class="primary" onClick={() => void copy()}>
+                {copied() ? 'Copied' : 'Copy link'}
+              </button>
+            ) : (
+              <button type="button" class="primary" onClick={startNewCall}>
+                Start a new call
+              </button>
+            )
+          }
+        </For>
+        <button type="button" class="secondary" onClick={props.onLeave}>
+          Back to start
+        </button>
+      </div>
+    </section>
+  );
+}
