@@ -55,7 +55,10 @@ export function CallScreen(props: { onLeave: () => void; onHangUp?: () => void; 
             </div>
           </Show>
           <Show when={inCall() && call.remoteMedia()?.audioMuted}>
-            <p class="badge" data-testid="remote-muted">Muted</p>
+            {/* On their video, naming whose it is: next to our own mic button it read as if we were muted (issue 16). */}
+            <p class="badge remote-badge" data-testid="remote-muted" role="status">
+              They muted their mic
+            </p>
           </Show>
           <Show when={call.state() === 'waiting'}>
             <Show when={call.ring() === 'ringing'} fallback={<WaitingPanel />}>
@@ -107,6 +110,11 @@ export function CallScreen(props: { onLeave: () => void; onHangUp?: () => void; 
           </Show>
           <Show when={!call.controls()?.cameraOff() || call.controls()?.sharing()} fallback={<div class="self self-off" aria-label="Your camera is off" role="img">Camera off</div>}>
             <Video stream={selfStream()} muted class={call.controls()?.mirrored() === false ? 'self' : 'self mirrored'} testid="local-video" label="You" />
+          </Show>
+          <Show when={call.controls()?.muted()}>
+            <p class="self-badge" data-testid="self-muted" aria-hidden="true">
+              You’re muted
+            </p>
           </Show>
           <Controls onLeave={props.onHangUp ?? props.onLeave} remoteVideo={() => remoteEl} />
         </Match>

@@ -6,7 +6,13 @@ test('mute: the other side sees the badge and our outgoing audio track is disabl
   const { alice, bob } = await connectedPair(peer);
   await expect(bob.getByTestId('remote-muted')).toHaveCount(0);
   await alice.getByRole('button', { name: 'Mute microphone' }).click();
-  await expect(bob.getByTestId('remote-muted')).toBeVisible();
+  // Each side says whose mute it is: theirs on their video, ours on our self view.
+  await expect(bob.getByTestId('remote-muted')).toHaveText('They muted their mic');
+  await expect(alice.getByTestId('self-muted')).toBeVisible();
+  await expect(bob.getByTestId('self-muted')).toHaveCount(0);
+  const badge = (await bob.getByTestId('remote-muted').boundingBox())!;
+  const micButton = (await bob.getByRole('button', { name: 'Mute microphone' }).boundingBox())!;
+  expect(badge.y + badge.height, 'the badge is nowhere near our own mic button').toBeLessThan(micButton.y - 100);
   expect((await stats(alice)).outboundAudioEnabled).toBe(false);
   await alice.getByRole('button', { name: 'Unmute microphone' }).click();
   await expect(bob.getByTestId('remote-muted')).toHaveCount(0);
