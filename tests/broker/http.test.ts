@@ -71,13 +71,13 @@ describe('service endpoints', () => {
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toMatch(/^application\/json/);
     expect(res.headers['cache-control']).toBe('no-store');
-    expect(JSON.parse(res.body.toString())).toEqual({ brokerUrl: null, iceServers: [], vapidPublicKey: null });
+    expect(JSON.parse(res.body.toString())).toEqual({ brokerUrl: null, iceServers: [], relay: false, vapidPublicKey: null });
   });
 
   it('GET /config.json carries BROKER_URL when one is configured', async () => {
     const server = await startTestServer({ brokerUrl: 'wss://mqtt.example.org/mqtt' });
     const res = await get(server, '/config.json');
-    expect(JSON.parse(res.body.toString())).toEqual({ brokerUrl: 'wss://mqtt.example.org/mqtt', iceServers: [], vapidPublicKey: null });
+    expect(JSON.parse(res.body.toString())).toEqual({ brokerUrl: 'wss://mqtt.example.org/mqtt', iceServers: [], relay: false, vapidPublicKey: null });
   });
 
   it('POST /api/push answers 503 push disabled when the server was started without VAPID keys', async () => {

@@ -87,11 +87,11 @@ describe('GET /api/ice', () => {
     await server?.stop();
   });
 
-  it('GET /config.json lists the STUN servers only, uncached', async () => {
+  it('GET /config.json lists the STUN servers only, uncached, and says a relay exists', async () => {
     const res = await getFrom(server, '/config.json');
     expect(res.status).toBe(200);
     expect(res.headers['cache-control']).toBe('no-store');
-    expect(res.body).toEqual({ brokerUrl: null, iceServers: [{ urls: stunUrls }], vapidPublicKey: expect.any(String) });
+    expect(res.body).toEqual({ brokerUrl: null, iceServers: [{ urls: stunUrls }], relay: true, vapidPublicKey: expect.any(String) });
   });
 
   it('answers 403 not-in-call for a missing, malformed or unknown clientId', async () => {
