@@ -7,8 +7,9 @@ export function WaitingPanel() {
   const call = useCall();
   const [copied, setCopied] = createSignal(false);
   const [qr] = createResource(async () => {
-    const QR = await import('qrcode');
-    return QR.toString(call.link, { type: 'svg', margin: 1, errorCorrectionLevel: 'M' });
+    // uqr (unjs; Nayuki's QR algorithm): 4 KB gzipped against 9 KB for `qrcode`, for the same SVG.
+    const { renderSVG } = await import('uqr');
+    return renderSVG(call.link, { ecc: 'M', border: 1 });
   });
   const copy = async () => {
     askToNotifyOnJoin();
@@ -43,7 +44,7 @@ export function WaitingPanel() {
           {copied() ? 'Copied' : 'Copy link'}
         </button>
       </div>
-      {/* eslint-disable-next-line solid/no-innerhtml -- SVG generated locally by the qrcode library from our own link */}
+      {/* eslint-disable-next-line solid/no-innerhtml -- SVG generated locally by the uqr library from our own link */}
       <Show when={qr()}>{(svg) => <div class="qr" role="img" aria-label="QR code of the call link" innerHTML={svg()} />}</Show>
     </section>
   );
