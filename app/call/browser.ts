@@ -3,7 +3,7 @@
  * the call's code that touches window events, sessionStorage, fetch,
  * getUserMedia, the Wake Lock and Media Session APIs, and RTCPeerConnection.
  */
-import { relayOnly } from '../lib/settings';
+import { callPrefs, relayOnly } from '../lib/settings';
 import { MediaControls } from '../media/controls';
 import { checkMediaSupport, openLocalMedia } from '../media/devices';
 import { ScreenWakeLock } from '../media/wakelock';
@@ -109,8 +109,15 @@ export function browserPorts(origin: string, onHangupFromOs: () => void): CallPo
     storage: sessionStorage,
     environment,
     checkSupport: checkMediaSupport,
-    openMedia: openLocalMedia,
-    createMediaControls: (stream) => new MediaControls(stream),
+    // The pre-join choices this device remembers (issue 14): the call starts that way.
+    openMedia: () => {
+      const prefs = callPrefs();
+      return openLocalMedia(prefs.camera && !prefs.audioOnly);
+    },
+    createMediaControls: (stream) => {
+      const prefs = callPrefs();
+      return new MediaControls(stream, { muted: !prefs.microphone, cameraOff: !prefs.camera, audioOnly: prefs.audioOnly, dataSaver: prefs.dataSaver });
+    },
     // mqtt.js (~100 KB gz) starts loading now, in parallel with the camera and the config.
     loadSignaling: () =>
       import('../signaling/mqtt').then(async (m) => {

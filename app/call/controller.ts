@@ -20,6 +20,7 @@ import { QualityMonitor } from './quality';
 import { Verifier } from './verifier';
 import { markJoined, recentlyJoined, tabPeer, takeAutojoin, touchJoined } from './rejoin';
 import { CallSession } from './session';
+import { VideoSending } from './sending';
 import { withTimeout } from './timers';
 import { initialView, type CallView } from './view';
 
@@ -47,6 +48,7 @@ export class Call extends Emitter<CallEvents> {
   private controls: MediaControlsPort | null = null;
   private ice: IceProvider | null = null;
   private quality: QualityMonitor | null = null;
+  private sending: VideoSending | null = null;
   private pc: RTCPeerConnection | null = null;
   private room: RoomId | null = null;
   private joinRequested = false;
@@ -210,23 +212,35 @@ export class Call extends Emitter<CallEvents> {
       this.update({ state: ctx.state === 'idle' ? 'waiting' : ctx.state, remoteLeft: ctx.remoteLeft, error: ctx.error });
       if (ctx.state === 'full' || ctx.state === 'error') this.update({ phase: 'call' });
       markJoined(room, ctx.state, p.clock.now(), p.storage);
+      if (ctx.state === 'connected') sending.apply();
     });
     s.on('remote-stream', (remoteStream) => this.update({ remoteStream }));
-    s.on('remote-media', (remoteMedia) => this.update({ remoteMedia }));
+    // Audio only, data saver and the weak-link pause: sender parameters, never a renegotiation (issue 14).
+    const sending = new VideoSending(() => this.pc, (state) => s.setMediaState(state), p.log);
+    this.sending = sending;
+    sending.on('paused', (videoPaused) => this.update({ videoPaused }));
+    s.on('remote-media', (remoteMedia) => {
+      sending.remoteMedia(remoteMedia);
+      this.update({ remoteMedia });
+    });
     s.on('negotiations', (negotiations) => this.update({ negotiations }));
     s.on('peer-present', () => this.peerSeen?.());
     s.on('peer-connection', (pc) => {
       this.pc = pc;
+      sending.apply();
       if (!pc) this.update({ quality: null });
     });
     this.controls?.attach({
       replaceVideoTrack: (track) => s.replaceVideoTrack(track),
-      setMediaState: (state) => s.setMediaState(state),
+      setMediaState: (state) => sending.localMedia(state),
       videoIsSending: async () => (this.pc?.connectionState === 'connected' ? p.videoIsSending(this.pc) : true),
     });
     const q = new QualityMonitor(p.clock, () => this.pc, () => this.v.state === 'connected');
     this.quality = q;
-    q.on('quality', (quality) => this.update({ quality }));
+    q.on('quality', (quality) => {
+      sending.sample(quality, p.clock.now());
+      this.update({ quality });
+    });
     const verifier = new Verifier({
       sendCommit: (commit) => s.sendVerify({ type: 'verify-commit', commit }),
       sendReveal: (nonce) => s.sendVerify({ type: 'verify-reveal', nonce }),
@@ -364,6 +378,7 @@ export class Call extends Emitter<CallEvents> {
     if (this.closed) return;
     for (const u of this.unsubscribe.splice(0)) u();
     this.quality?.close();
+    this.sending?.close();
     this.ice?.stop();
     // The OS must not offer "hang up" for a call that is over.
     this.ports.osCallControls.set(null);

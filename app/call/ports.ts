@@ -96,6 +96,8 @@ export interface MediaControlsPort {
   toggleCamera(): Promise<void>;
   switchCamera(): Promise<void>;
   toggleShare(): Promise<void>;
+  toggleAudioOnly(): Promise<void>;
+  toggleDataSaver(): void;
   reacquireCamera(): Promise<void>;
   stop(): void;
 }

@@ -1,6 +1,7 @@
 import { createSignal, Show } from 'solid-js';
 import { Bars } from './icons';
 import type { VerificationStatus } from '../call/verifier';
+import { setCallPrefs } from '../lib/settings';
 import { useCall } from './store';
 
 const VERIFY_HINT: Record<VerificationStatus, string> = {
@@ -31,7 +32,25 @@ export function QualityPanel() {
             <dd>{q() ? `${q()!.lossPct} %` : '…'}</dd>
             <dt>Sending</dt>
             <dd>{q() ? `${q()!.outKbps} kbit/s` : '…'}</dd>
+            <dt>Data used</dt>
+            <dd data-testid="data-used">{q() ? `${q()!.usedMB.toFixed(1)} MB` : '…'}</dd>
           </dl>
+          <Show when={call.controls()}>
+            {(ctl) => (
+              <button
+                type="button"
+                class="secondary toggle"
+                aria-pressed={ctl().dataSaver()}
+                onClick={() => {
+                  ctl().toggleDataSaver();
+                  setCallPrefs({ dataSaver: ctl().dataSaver() });
+                }}
+              >
+                Data saver
+              </button>
+            )}
+          </Show>
+          <p class="fine">{call.controls()?.dataSaver() ? 'Video capped at 150 kbit/s, 360p, both ways.' : ''}</p>
           <p class="code" data-testid="verification-code" aria-label="Verification code">
             {call.code()?.join(' ') ?? '…'}
           </p>
