@@ -103,3 +103,24 @@ test('pre-join: camera and microphone off are honoured from the first packet, an
   await expect(again.getByRole('button', { name: 'Microphone' })).toHaveAttribute('aria-pressed', 'false');
   await expect(again.getByRole('button', { name: 'Audio only' })).toHaveAttribute('aria-pressed', 'false');
 });
+
+test('audio goes first: Opus sends with FEC and DTX at high priority; a camera keeps frame rate, a screen keeps sharpness', async ({ peer }) => {
+  const { alice } = await connectedPair(peer);
+  const read = () => alice.evaluate(async () => {
+    const pcs = (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs;
+    const pc = [...pcs].reverse().find((p) => p.connectionState !== 'closed')!;
+    const report = new Map<string, Record<string, unknown>>();
+    (await pc.getStats()).forEach((s: Record<string, unknown>) => report.set(s.id as string, s));
+    const out = [...report.values()].find((s) => s.type === 'outbound-rtp' && s.kind === 'audio');
+    const fmtp = String(report.get(String(out?.codecId))?.sdpFmtpLine ?? '');
+    const audio = pc.getSenders().find((s) => s.track?.kind === 'audio')!.getParameters().encodings[0] as RTCRtpEncodingParameters & { priority?: string; networkPriority?: string };
+    const video = pc.getTransceivers().find((t) => t.receiver.track.kind === 'video')!.sender.getParameters() as RTCRtpSendParameters & { degradationPreference?: string };
+    return { fmtp, priority: audio.priority, networkPriority: audio.networkPriority, degradation: video.degradationPreference };
+  });
+  await expect.poll(read).toMatchObject({ priority: 'high', networkPriority: 'high', degradation: 'maintain-framerate' });
+  const { fmtp } = await read();
+  expect(fmtp).toMatch(/useinbandfec=1/);
+  expect(fmtp).toMatch(/usedtx=1/);
+  await alice.getByRole('button', { name: 'Share screen' }).click();
+  await expect.poll(async () => (await read()).degradation).toBe('maintain-resolution');
+});
