@@ -8,7 +8,7 @@
  */
 import type { MediaState } from '../../protocol/index';
 import { Emitter } from '../lib/emitter';
-import { encoderOn, initialWeakLink, videoPaused, weakLinkStep, type WeakLinkOptions, WEAK_LINK, type WeakLinkState } from '../media/degrade';
+import { encoderOn, initialWeakLink, probing, videoPaused, weakLinkStep, type WeakLinkOptions, WEAK_LINK, type WeakLinkState } from '../media/degrade';
 import { videoSendParams, withAudioPriority, withVideoParams } from '../media/encodings';
 import type { Logger } from './negotiator';
 import type { Quality } from './stats';
@@ -64,7 +64,7 @@ export class VideoSending extends Emitter<VideoSendingEvents> {
       this.emit('paused', videoPaused(next));
       this.tellRemote();
     }
-    if (encoderOn(was) !== encoderOn(next)) this.apply();
+    if (was.phase !== next.phase) this.apply();
   }
 
   get paused(): boolean {
@@ -99,6 +99,7 @@ export class VideoSending extends Emitter<VideoSendingEvents> {
         audioOnly: this.remote?.audioOnly === true,
         dataSaver: this.local.dataSaver === true || this.remote?.dataSaver === true,
         weakLinkPaused: !encoderOn(this.weak),
+        probing: probing(this.weak),
         screen: this.local.screen,
         height: video.track?.getSettings().height ?? null,
       });

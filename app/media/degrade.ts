@@ -7,8 +7,10 @@
  * While paused, only audio is sent, and the congestion controller can't
  * learn that the link got better from audio alone (in "application limited"
  * mode its estimate stays near what is sent). So every few seconds the policy
- * probes: video is switched back on, which makes the browser probe the link,
- * and stays on if the estimate comes back high enough.
+ * probes: video is switched back on with a low cap (encodings.ts), which
+ * makes the browser probe the link, and stays on if the estimate comes back
+ * high enough twice in a row. A probe that sees a weak link ends at once:
+ * each probe costs the audio some queueing on a link that is really weak.
  */
 
 export interface WeakLinkOptions {
@@ -22,10 +24,12 @@ export interface WeakLinkOptions {
   probeForMs: number;
   /** A probe's first samples still show the old (audio-only) estimate: don't judge before this. */
   probeSettleMs: number;
+  /** Samples in a row at or above resumeAtKbps that end a probe with video back (one could be a burst). */
+  resumeSamples: number;
 }
 
-/** Worst case back: probeEveryMs + probeSettleMs + a sample period ≈ 6 s (the issue asks for 10 s). */
-export const WEAK_LINK: WeakLinkOptions = { pauseBelowKbps: 150, pauseAfterMs: 3_000, resumeAtKbps: 250, probeEveryMs: 4_000, probeForMs: 3_000, probeSettleMs: 1_000 };
+/** Worst case back: probeEveryMs + probeSettleMs + resumeSamples periods ≈ 7 s (the issue asks for 10 s). */
+export const WEAK_LINK: WeakLinkOptions = { pauseBelowKbps: 150, pauseAfterMs: 1_000, resumeAtKbps: 250, probeEveryMs: 4_000, probeForMs: 3_000, probeSettleMs: 1_000, resumeSamples: 2 };
 
 export type WeakLinkPhase = 'sending' | 'paused' | 'probing';
 
@@ -33,6 +37,8 @@ export interface WeakLinkState {
   phase: WeakLinkPhase;
   /** sending: since when the estimate has been low (null: it isn't); paused/probing: when that phase began. */
   since: number | null;
+  /** probing: samples in a row at or above resumeAtKbps. */
+  highs?: number;
 }
 
 export interface LinkSample {
@@ -48,6 +54,8 @@ export const initialWeakLink = (): WeakLinkState => ({ phase: 'sending', since: 
 /** Video goes out in 'sending' and 'probing'; the screen says "paused" in 'paused' and 'probing'. */
 export const videoPaused = (s: WeakLinkState): boolean => s.phase !== 'sending';
 export const encoderOn = (s: WeakLinkState): boolean => s.phase !== 'paused';
+/** A probe sends video under a low cap (encodings.ts PROBE_MAX_BITRATE). */
+export const probing = (s: WeakLinkState): boolean => s.phase === 'probing';
 
 export function weakLinkStep(s: WeakLinkState, x: LinkSample, o: WeakLinkOptions = WEAK_LINK): WeakLinkState {
   // Nothing to pause (or no estimate to judge by): start over.
@@ -64,8 +72,12 @@ export function weakLinkStep(s: WeakLinkState, x: LinkSample, o: WeakLinkOptions
       return x.at - s.since! >= o.probeEveryMs ? { phase: 'probing', since: x.at } : s;
     case 'probing': {
       const elapsed = x.at - s.since!;
-      if (elapsed >= o.probeSettleMs && kbps !== null && kbps >= o.resumeAtKbps) return initialWeakLink();
-      return elapsed >= o.probeForMs ? { phase: 'paused', since: x.at } : s;
+      if (elapsed < o.probeSettleMs) return s;
+      const highs = kbps !== null && kbps >= o.resumeAtKbps ? (s.highs ?? 0) + 1 : 0;
+      if (highs >= o.resumeSamples) return initialWeakLink();
+      // Still weak, or out of time: back to audio only until the next probe.
+      if ((kbps !== null && kbps < o.pauseBelowKbps) || elapsed >= o.probeForMs) return { phase: 'paused', since: x.at };
+      return highs === (s.highs ?? 0) ? s : { ...s, highs };
     }
     default: {
       const never: never = s.phase;

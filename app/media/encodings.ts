@@ -7,6 +7,13 @@
 /** Data saver: at most this much video, at most this many lines, at most this frame rate. */
 export const DATA_SAVER = { maxBitrate: 150_000, maxHeight: 360, maxFramerate: 15 } as const;
 
+/**
+ * While the weak-link policy probes (degrade.ts), video may use at most this:
+ * enough for the browser's probe to show ≥ 250 kbit/s on a recovered link,
+ * small enough that its bursts don't drown the audio on a weak one.
+ */
+export const PROBE_MAX_BITRATE = 300_000;
+
 export interface VideoSendInput {
   /** The other side asked for audio only (or we are in audio only ourselves: then there is no track anyway). */
   audioOnly: boolean;
@@ -14,6 +21,8 @@ export interface VideoSendInput {
   dataSaver: boolean;
   /** The weak-link policy paused our video (degrade.ts). */
   weakLinkPaused: boolean;
+  /** The weak-link policy is probing with video under a low cap. */
+  probing?: boolean;
   /** We send a screen, not a camera. */
   screen: boolean;
   /** Height of the track we send, if known. */
@@ -31,9 +40,11 @@ export interface VideoSendParams {
 
 export function videoSendParams(i: VideoSendInput): VideoSendParams {
   const saver = i.dataSaver;
+  const caps = [saver ? DATA_SAVER.maxBitrate : Infinity, i.probing ? PROBE_MAX_BITRATE : Infinity];
+  const maxBitrate = Math.min(...caps);
   return {
     active: !i.audioOnly && !i.weakLinkPaused,
-    maxBitrate: saver ? DATA_SAVER.maxBitrate : undefined,
+    maxBitrate: Number.isFinite(maxBitrate) ? maxBitrate : undefined,
     maxFramerate: saver ? DATA_SAVER.maxFramerate : undefined,
     scaleResolutionDownBy: saver && i.height !== null && i.height > DATA_SAVER.maxHeight ? i.height / DATA_SAVER.maxHeight : 1,
     degradationPreference: i.screen ? 'maintain-resolution' : 'maintain-framerate',

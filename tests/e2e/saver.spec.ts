@@ -113,12 +113,14 @@ test('audio goes first: Opus sends with FEC and DTX at high priority; a camera k
     (await pc.getStats()).forEach((s: Record<string, unknown>) => report.set(s.id as string, s));
     const out = [...report.values()].find((s) => s.type === 'outbound-rtp' && s.kind === 'audio');
     const fmtp = String(report.get(String(out?.codecId))?.sdpFmtpLine ?? '');
+    const mime = String(report.get(String(out?.codecId))?.mimeType ?? '');
     const audio = pc.getSenders().find((s) => s.track?.kind === 'audio')!.getParameters().encodings[0] as RTCRtpEncodingParameters & { priority?: string; networkPriority?: string };
     const video = pc.getTransceivers().find((t) => t.receiver.track.kind === 'video')!.sender.getParameters() as RTCRtpSendParameters & { degradationPreference?: string };
-    return { fmtp, priority: audio.priority, networkPriority: audio.networkPriority, degradation: video.degradationPreference };
+    return { mime, fmtp, priority: audio.priority, networkPriority: audio.networkPriority, degradation: video.degradationPreference };
   });
   await expect.poll(read).toMatchObject({ priority: 'high', networkPriority: 'high', degradation: 'maintain-framerate' });
-  const { fmtp } = await read();
+  const { fmtp, mime } = await read();
+  console.log('send codec', mime, fmtp);
   expect(fmtp).toMatch(/useinbandfec=1/);
   expect(fmtp).toMatch(/usedtx=1/);
   await alice.getByRole('button', { name: 'Share screen' }).click();

@@ -1,7 +1,7 @@
 /** Sender rules of issue 14: encodings for audio only / data saver / screen, and the weak-link pause policy. */
 import { describe, expect, it } from 'vitest';
 import { initialWeakLink, videoPaused, encoderOn, weakLinkStep, WEAK_LINK, type WeakLinkState } from '../../app/media/degrade';
-import { DATA_SAVER, videoSendParams, withAudioPriority, withVideoParams } from '../../app/media/encodings';
+import { DATA_SAVER, PROBE_MAX_BITRATE, videoSendParams, withAudioPriority, withVideoParams } from '../../app/media/encodings';
 
 const params = (encodings: RTCRtpEncodingParameters[] = [{ active: true }]) => ({ transactionId: 't', encodings, headerExtensions: [], rtcp: {}, codecs: [] }) as unknown as RTCRtpSendParameters;
 
@@ -36,6 +36,11 @@ describe('video sender parameters', () => {
     expect(withVideoParams(params([]), videoSendParams(base))).toBeNull();
   });
 
+  it('a probe sends video under a low cap, and data saver keeps the lower of the two', () => {
+    expect(videoSendParams({ ...base, probing: true })).toMatchObject({ active: true, maxBitrate: PROBE_MAX_BITRATE });
+    expect(videoSendParams({ ...base, probing: true, dataSaver: true }).maxBitrate).toBe(DATA_SAVER.maxBitrate);
+  });
+
   it('audio gets high priority once', () => {
     const p = withAudioPriority(params())!;
     expect(p.encodings[0]).toMatchObject({ priority: 'high', networkPriority: 'high' });
@@ -54,24 +59,25 @@ describe('weak-link policy', () => {
     });
     return out;
   }
-  const phases = (xs: WeakLinkState[]) => xs.map((s) => s.phase[0]).join('');
+  const phases = (xs: WeakLinkState[]) => xs.map((s) => ({ sending: 's', paused: 'p', probing: 'r' })[s.phase]).join('');
 
-  it('pauses only after the estimate stayed low for 3 s; a short dip does nothing', () => {
-    expect(phases(run([500, 120, 120, 500, 120, 120, 120, 120]))).toBe('sssssssp');
-    expect(phases(run([100, 100, 100, 100]))).toBe('sssp');
+  it('pauses once the estimate stayed low for a second (two samples); a one-sample dip does nothing', () => {
+    expect(phases(run([500, 120, 500, 120, 500, 120, 120]))).toBe('ssssssp');
+    expect(phases(run([100, 100, 100]))).toBe('spp');
   });
 
-  it('while paused it probes every 4 s, and resumes on a probe that sees enough bandwidth', () => {
-    // paused at t=3; probe at t=7 (settles 1 s); low estimate until the probe ends at t=10; next probe t=14.
-    const low = run([100, 100, 100, 100, 60, 60, 60, 60, 90, 90, 90, 60, 60, 60, 60, 90]);
-    expect(phases(low)).toBe('sss' + 'p'.repeat(13));
-    const s = low.map((x) => x.phase);
-    expect(s[7]).toBe('probing');
-    expect(s[10]).toBe('paused');
-    expect(s[14]).toBe('probing');
-    // The cap lifts at t=8: the probe running since t=7 sees 900 kbit/s once settled.
-    const back = run([100, 100, 100, 100, 60, 60, 60, 60, 900, 900]);
-    expect(back[8]!.phase).toBe('sending');
+  it('while paused it probes every 4 s; a probe that sees a weak link ends at once, one that sees enough twice resumes', () => {
+    // paused at t=1; probe at t=5; settled at t=6 and still weak: paused again; next probe at t=10, over at t=11.
+    const low = run([100, 100, 100, 60, 60, 60, 60, 90, 90, 90, 90, 60, 60]);
+    expect(phases(low)).toBe('spppprpppprpp');
+    // One high sample (a burst) is not enough; a second one in a row is. (Probe at t=5, judged from t=6.)
+    const burst = run([100, 100, 60, 60, 60, 60, 400, 200, 60]);
+    expect(phases(burst)).toBe('spppprrrp');
+    const back = run([100, 100, 60, 60, 60, 60, 900, 900]);
+    expect(phases(back)).toBe('spppprrs');
+    // A probe that neither confirms nor refutes ends after probeForMs.
+    const unsure = run([100, 100, 60, 60, 60, 60, 200, 200, 200]);
+    expect(phases(unsure)).toBe('spppprrrp');
   });
 
   it('comes back within 10 s of the link recovering, wherever in the cycle it recovers', () => {
