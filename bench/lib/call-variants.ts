@@ -24,7 +24,7 @@ export const ORDER: Variant[] = ['ours', 'loopback', 'ideal', 'peerjs'];
  * a self view per peer as the app shows one, and a remote <video> per peer
  * that the instrumentation watches for its first frame.
  */
-const REF_PAGE = `(() => {
+export const REF_PAGE = `(() => {
   if (window.__ref) return;
   const MEDIA = {
     audio: { echoCancellation: true, noiseSuppression: true, autoGainControl: true },
