@@ -5,6 +5,7 @@
  */
 import { callPrefs, relayOnly } from '../lib/settings';
 import { MediaControls } from '../media/controls';
+import { useCallAudioSession } from '../media/output';
 import { checkMediaSupport, openLocalMedia } from '../media/devices';
 import { ScreenWakeLock } from '../media/wakelock';
 import { fetchClientConfig, waitForServer, wakeOnOnline } from '../signaling/config';
@@ -111,6 +112,8 @@ export function browserPorts(origin: string, onHangupFromOs: () => void): CallPo
     checkSupport: checkMediaSupport,
     // The pre-join choices this device remembers (issue 14): the call starts that way.
     openMedia: () => {
+      // Safari: a call's audio routing (earpiece/speaker), set before the microphone opens.
+      useCallAudioSession();
       const prefs = callPrefs();
       return openLocalMedia(prefs.camera && !prefs.audioOnly);
     },

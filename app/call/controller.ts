@@ -232,6 +232,7 @@ export class Call extends Emitter<CallEvents> {
     });
     this.controls?.attach({
       replaceVideoTrack: (track) => s.replaceVideoTrack(track),
+      replaceAudioTrack: (track) => s.replaceAudioTrack(track),
       setMediaState: (state) => sending.localMedia(state),
       videoIsSending: async () => (this.pc?.connectionState === 'connected' ? p.videoIsSending(this.pc) : true),
     });

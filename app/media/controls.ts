@@ -9,6 +9,7 @@ import type { MediaState } from '../../protocol/index';
 import { isCallError, type CallErrorReason } from '../call/errors';
 import { Emitter } from '../lib/emitter';
 import { CameraSwitcher, facingOf, listCameras, openCamera } from './camera';
+import { AUDIO_CONSTRAINTS, mediaError } from './devices';
 import { canShareScreen, openScreen } from './screen';
 
 /** Where the controls send outgoing video and state: the call's session. */
@@ -17,6 +18,8 @@ export interface VideoTarget {
   setMediaState(state: MediaState): void;
   /** Whether the video sender encodes frames (false for a camera that opens but sends nothing). */
   videoIsSending(): Promise<boolean>;
+  /** Replaces the outgoing audio without renegotiation (a headset microphone). */
+  replaceAudioTrack?(track: MediaStreamTrack): Promise<void>;
 }
 
 export interface MediaControlsState {
@@ -256,6 +259,31 @@ export class MediaControls extends Emitter<MediaControlsEvents> {
         this.set({ audioOnly: false });
       }
       this.tell();
+    });
+  }
+
+  /**
+   * Another microphone (a headset's). Where the browser can't choose an
+   * output (Android Chrome), the OS plays the call's sound on the headset
+   * whose microphone is in use, so this also moves the sound (output.ts).
+   */
+  switchMicrophone(deviceId: string): Promise<void> {
+    return this.exclusive(async () => {
+      let track: MediaStreamTrack | undefined;
+      try {
+        track = (await navigator.mediaDevices.getUserMedia({ audio: { ...AUDIO_CONSTRAINTS, deviceId: { exact: deviceId } } })).getAudioTracks()[0];
+      } catch (e) {
+        throw mediaError(e);
+      }
+      if (!track) return;
+      track.enabled = !this.s.muted;
+      for (const old of this.stream.getAudioTracks()) {
+        old.stop();
+        this.stream.removeTrack(old);
+      }
+      this.stream.addTrack(track);
+      await this.target?.replaceAudioTrack?.(track);
+      this.set({});
     });
   }
 

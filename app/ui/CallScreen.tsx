@@ -111,7 +111,7 @@ export function CallScreen(props: { onLeave: () => void }) {
             </button>
           </Show>
           <Show when={inCall()}>
-            <QualityPanel />
+            <QualityPanel media={() => remoteEl} />
           </Show>
           <Show when={(!call.controls()?.cameraOff() || call.controls()?.sharing()) && !call.controls()?.audioOnly()} fallback={<div class="self self-off" aria-label="Your camera is off" role="img">{call.controls()?.audioOnly() ? 'Audio only' : 'Camera off'}</div>}>
             <Video stream={selfStream()} muted class={call.controls()?.mirrored() === false ? 'self' : 'self mirrored'} testid="local-video" label="You" />

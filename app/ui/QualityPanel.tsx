@@ -2,6 +2,7 @@ import { createSignal, Show } from 'solid-js';
 import { Bars } from './icons';
 import type { VerificationStatus } from '../call/verifier';
 import { setCallPrefs } from '../lib/settings';
+import { SoundOutput } from './SoundOutput';
 import { useCall } from './store';
 
 const VERIFY_HINT: Record<VerificationStatus, string> = {
@@ -12,7 +13,7 @@ const VERIFY_HINT: Record<VerificationStatus, string> = {
 };
 
 /** A small bars button; tapping it opens the details: path, RTT, loss, bitrate and the verification code. */
-export function QualityPanel() {
+export function QualityPanel(props: { media: () => HTMLMediaElement | undefined }) {
   const call = useCall();
   const [open, setOpen] = createSignal(false);
   const q = () => call.quality();
@@ -50,6 +51,7 @@ export function QualityPanel() {
               </button>
             )}
           </Show>
+          <SoundOutput media={props.media} />
           <p class="fine">{call.controls()?.dataSaver() ? 'Video capped at 150 kbit/s, 360p, both ways.' : ''}</p>
           <p class="code" data-testid="verification-code" aria-label="Verification code">
             {call.code()?.join(' ') ?? '…'}

@@ -15,7 +15,7 @@ export type { Phase } from '../call/controller';
 type Mirror = { [K in keyof CallView]: Accessor<CallView[K]> };
 
 /** The media buttons: the controller's media state plus the actions behind them. */
-export type ControlsView = { [K in keyof MediaControlsState]: Accessor<MediaControlsState[K]> } & Pick<MediaControlsPort, 'toggleMute' | 'toggleCamera' | 'switchCamera' | 'toggleShare' | 'toggleAudioOnly' | 'toggleDataSaver'>;
+export type ControlsView = { [K in keyof MediaControlsState]: Accessor<MediaControlsState[K]> } & Pick<MediaControlsPort, 'toggleMute' | 'toggleCamera' | 'switchCamera' | 'toggleShare' | 'toggleAudioOnly' | 'toggleDataSaver' | 'switchMicrophone'>;
 
 export interface CallStore extends Omit<Mirror, 'media'> {
   readonly link: string;
@@ -61,6 +61,7 @@ export function createCallStore(secret: string, origin: string): CallStore {
     toggleShare: () => call.media?.toggleShare() ?? Promise.resolve(),
     toggleAudioOnly: () => call.media?.toggleAudioOnly() ?? Promise.resolve(),
     toggleDataSaver: () => call.media?.toggleDataSaver(),
+    switchMicrophone: (id) => call.media?.switchMicrophone(id) ?? Promise.resolve(),
   };
   void call.open();
   const { media: _media, ...rest } = view.get;

@@ -110,6 +110,7 @@ export class FakeControls implements MediaControlsPort {
     await this.target?.replaceVideoTrack(null);
     this.set({ audioOnly: !this.state.audioOnly });
   }
+  async switchMicrophone(): Promise<void> {}
   toggleDataSaver(): void {
     this.set({ dataSaver: !this.state.dataSaver });
   }
