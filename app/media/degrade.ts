@@ -19,17 +19,23 @@ export interface WeakLinkOptions {
   pauseAfterMs: number;
   /** A probe that sees at least this estimate resumes video for good. */
   resumeAtKbps: number;
-  /** While paused: how long until the next probe, and how long a probe lasts. */
+  /**
+   * While paused: how long until the next probe, and how long a probe may
+   * last while the estimate is neither weak nor clearly back (it is still
+   * climbing when the link recovered during the probe).
+   */
   probeEveryMs: number;
   probeForMs: number;
   /** A probe's first samples still show the old (audio-only) estimate: don't judge before this. */
   probeSettleMs: number;
   /** Samples in a row at or above resumeAtKbps that end a probe with video back (one could be a burst). */
   resumeSamples: number;
+  /** One sample this high is no burst through a weak link's bucket (seen: ≤ 262 kbit/s at 120 kbit/s): back at once. */
+  resumeAtOnceKbps: number;
 }
 
-/** Worst case back: probeEveryMs + probeSettleMs + resumeSamples periods ≈ 7 s (the issue asks for 10 s). */
-export const WEAK_LINK: WeakLinkOptions = { pauseBelowKbps: 150, pauseAfterMs: 1_000, resumeAtKbps: 250, probeEveryMs: 4_000, probeForMs: 3_000, probeSettleMs: 1_000, resumeSamples: 2 };
+/** Worst case back: probeEveryMs + probeSettleMs + resumeSamples periods ≈ 7 s (the issue asks for 10 s); measured 3–8 s in the lab. */
+export const WEAK_LINK: WeakLinkOptions = { pauseBelowKbps: 150, pauseAfterMs: 1_000, resumeAtKbps: 250, probeEveryMs: 4_000, probeForMs: 5_000, probeSettleMs: 1_000, resumeSamples: 2, resumeAtOnceKbps: 500 };
 
 export type WeakLinkPhase = 'sending' | 'paused' | 'probing';
 
@@ -74,7 +80,7 @@ export function weakLinkStep(s: WeakLinkState, x: LinkSample, o: WeakLinkOptions
       const elapsed = x.at - s.since!;
       if (elapsed < o.probeSettleMs) return s;
       const highs = kbps !== null && kbps >= o.resumeAtKbps ? (s.highs ?? 0) + 1 : 0;
-      if (highs >= o.resumeSamples) return initialWeakLink();
+      if (highs >= o.resumeSamples || (kbps !== null && kbps >= o.resumeAtOnceKbps)) return initialWeakLink();
       // Still weak, or out of time: back to audio only until the next probe.
       if ((kbps !== null && kbps < o.pauseBelowKbps) || elapsed >= o.probeForMs) return { phase: 'paused', since: x.at };
       return highs === (s.highs ?? 0) ? s : { ...s, highs };

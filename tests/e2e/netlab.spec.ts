@@ -50,6 +50,7 @@ test.describe('network lab', () => {
   });
 
   /** Alice outside, Bob behind the lab link; both connected. */
+  let t0 = 0;
   async function call(prefs?: object): Promise<{ alice: Page; bob: Page }> {
     const pages: Page[] = [];
     for (const browser of [outside, inside]) {
@@ -58,7 +59,7 @@ test.describe('network lab', () => {
       pages.push(await ctx.newPage());
     }
     const [alice, bob] = pages as [Page, Page];
-    const t0 = Date.now();
+    t0 = Date.now();
     if (process.env.LAB_DIAG) for (const [n, p] of [['alice', alice], ['bob', bob]] as const) p.on('console', (m) => { if (/weak link/.test(m.text())) console.log(`${((Date.now() - t0) / 1000).toFixed(1)} ${n} ${m.text()}`); });
     await joinCall(bob, await startCall(alice));
     await expectState(alice, 'connected', 30_000);
@@ -118,6 +119,7 @@ test.describe('network lab', () => {
 
     link.clear();
     const lifted = Date.now();
+    if (process.env.LAB_DIAG) console.log(`cap lifted at ${((lifted - t0) / 1000).toFixed(1)}`);
     for (const page of [alice, bob]) {
       await expect(page.getByTestId('remote-video-paused')).toHaveCount(0, { timeout: 10_000 });
       await expectFramesFlowing(page, 10, Math.max(1_000, 10_000 - (Date.now() - lifted)));

@@ -73,11 +73,13 @@ describe('weak-link policy', () => {
     // One high sample (a burst) is not enough; a second one in a row is. (Probe at t=5, judged from t=6.)
     const burst = run([100, 100, 60, 60, 60, 60, 400, 200, 60]);
     expect(phases(burst)).toBe('spppprrrp');
-    const back = run([100, 100, 60, 60, 60, 60, 900, 900]);
+    const back = run([100, 100, 60, 60, 60, 60, 300, 300]);
     expect(phases(back)).toBe('spppprrs');
-    // A probe that neither confirms nor refutes ends after probeForMs.
-    const unsure = run([100, 100, 60, 60, 60, 60, 200, 200, 200]);
-    expect(phases(unsure)).toBe('spppprrrp');
+    // A clearly recovered link needs no second sample.
+    expect(phases(run([100, 100, 60, 60, 60, 60, 900]))).toBe('spppprs');
+    // A probe that neither confirms nor refutes (the estimate still climbing) ends after probeForMs.
+    const unsure = run([100, 100, 60, 60, 60, 60, 200, 200, 200, 200, 200]);
+    expect(phases(unsure)).toBe('spppprrrrrp');
   });
 
   it('comes back within 10 s of the link recovering, wherever in the cycle it recovers', () => {
