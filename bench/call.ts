@@ -6,6 +6,8 @@
  *   npm run bench:call                 # 20 runs of each variant
  *   npm run bench:call -- --runs 40
  *   npm run bench:call -- --smoke      # 2 runs each, for the test suite
+ *   npm run bench:call -- --signaling-rtt 100   # issue 14: +100 ms signaling round trip (a delaying TCP
+ *                                      # proxy in front of our server and PeerJS's, a delayed relay for (b))
  *   npm run bench:call -- --media-trace --runs 5   # + when video was first encoded/sent/received/decoded
  *                                      # (getStats every 20 ms in every page: for diagnosis, it perturbs the timing)
  *
@@ -45,6 +47,7 @@ import { median, phasesOf, signalingOf, summarize, workOf, type RunResult, type 
 import { ORDER, RUNNERS, VARIANTS, type BenchEnv, type Variant } from './lib/call-variants';
 import { formatNumber, machine, machineLine, positiveInt, table } from './lib/report';
 import { parseBenchArgs, runIfMain, saveReport } from './lib/runner';
+import { startDelayProxy, type DelayProxy } from '../tests/netlab/delay-proxy';
 
 export { VARIANTS, type Variant } from './lib/call-variants';
 export type { Phases, RunResult, Signaling, VariantSummary, Work } from './lib/call-analysis';
@@ -55,6 +58,8 @@ export const TARGETS = { idealRatioP50: 1.0 } as const;
 export interface CallBenchReport {
   machine: ReturnType<typeof machine>;
   runsPerVariant: number;
+  /** Added signaling round trip (issue 14), ms. */
+  signalingRttMs: number;
   summaries: VariantSummary[];
   ratios: { vs: Variant; p50: number; p95: number }[];
   met: { idealP50: boolean; fasterThanPeerjs: boolean };
@@ -71,10 +76,12 @@ export interface CallBenchOptions {
   timeoutMs: number;
   settleMs: number;
   mediaTrace: boolean;
+  /** Added signaling round trip, ms (0: none). */
+  signalingRttMs: number;
 }
 
 export function optionsFromArgs(argv: string[]): CallBenchOptions {
-  const args = parseBenchArgs(argv, { runs: '20', timeout: '20', settle: '300', 'media-trace': false });
+  const args = parseBenchArgs(argv, { runs: '20', timeout: '20', settle: '300', 'media-trace': false, 'signaling-rtt': '0' });
   return {
     runs: args.smoke ? 2 : positiveInt(args.runs, 'runs'),
     json: args.json,
@@ -82,6 +89,7 @@ export function optionsFromArgs(argv: string[]): CallBenchOptions {
     // The quiet time before t0 is the same for every variant; smoke runs only check that everything works.
     settleMs: args.smoke ? 100 : Number(args.settle),
     mediaTrace: args['media-trace'],
+    signalingRttMs: Number(args['signaling-rtt']),
   };
 }
 
@@ -120,6 +128,10 @@ export function printReport(report: CallBenchReport): void {
     console.log(
       `Ringing a saved contact, Answer → first frame: p50 ${Math.round(ring.p50)} ms vs a link's Join → first frame ${Math.round(link.p50)} ms (${formatNumber(ring.p50 / link.p50)}×; Answer also opens the camera, which a link's pre-join screen had already opened)`,
     );
+  }
+  if (report.signalingRttMs > 0) {
+    const peerjs = report.ratios.find((r) => r.vs === 'peerjs')!;
+    console.log(`with +${report.signalingRttMs} ms signaling round trip: ours ÷ PeerJS at p50 ${formatNumber(peerjs.p50)}× (issue 14 goal ≤ 0.7×: ${yes(peerjs.p50 <= 0.7)})`);
   }
   console.log('\nWhere the time goes: median ms from t0 at which each step was reached (both sides where it applies)\n');
   const p = (s: VariantSummary) => s.phases;
@@ -199,8 +211,23 @@ export async function main(argv: string[]): Promise<CallBenchReport> {
   }
   const [server, peerServer, browser] = [serverP.value, peerServerP.value, browserP.value];
   const runs: RunResult[] = [];
+  const proxies: DelayProxy[] = [];
   try {
-    const env: BenchEnv = { browser, server, peerPort, peerjsScript, timeoutMs: options.timeoutMs, settleMs: options.settleMs, mediaTrace: options.mediaTrace };
+    // Issue 14: every signaling path gets the same added round trip (half each way).
+    const oneWay = options.signalingRttMs / 2;
+    const proxied = oneWay > 0 ? [await startDelayProxy({ host: '127.0.0.1', port: server.port }, oneWay), await startDelayProxy({ host: '127.0.0.1', port: peerPort }, oneWay)] : [];
+    proxies.push(...proxied);
+    const env: BenchEnv = {
+      browser,
+      server: proxied[0] ? { ...server, url: proxied[0].url } : server,
+      peerPort: proxied[1]?.port ?? peerPort,
+      peerjsScript,
+      timeoutMs: options.timeoutMs,
+      settleMs: options.settleMs,
+      mediaTrace: options.mediaTrace,
+      relayDelayMs: oneWay,
+    };
+    if (oneWay > 0) console.error(`signaling round trip +${options.signalingRttMs} ms (proxies ${proxied.map((p) => p.port).join(', ')})`);
     for (let run = 1; run <= options.runs; run++) {
       for (const variant of ORDER) {
         let result: RunResult;
@@ -228,6 +255,7 @@ export async function main(argv: string[]): Promise<CallBenchReport> {
     }
   } finally {
     await browser.close();
+    for (const p of proxies) await p.close();
     // Every page is closed, so no PeerJS socket should hold the server open; don't wait forever if one does.
     await Promise.race([new Promise<void>((resolve) => peerServer.close(() => resolve())), new Promise((r) => setTimeout(r, 1000))]);
     await server.stop();
@@ -251,6 +279,7 @@ export async function main(argv: string[]): Promise<CallBenchReport> {
   const report: CallBenchReport = {
     machine: m,
     runsPerVariant: options.runs,
+    signalingRttMs: options.signalingRttMs,
     summaries,
     ratios,
     met: { idealP50: ours.p50 <= TARGETS.idealRatioP50 * by('ideal').p50, fasterThanPeerjs: ours.p50 < by('peerjs').p50 },

@@ -39,7 +39,21 @@ export interface MediaState {
   audioMuted: boolean;
   videoOff: boolean;
   screen: boolean;
+  /**
+   * Optional (issue 14), so peers that predate them still parse the message
+   * and the protocol version stays the same. An old peer ignores them: it
+   * keeps sending video to an audio-only peer, which costs data but breaks nothing.
+   */
+  /** "Audio only": we send no video, and ask the other side to send none either. */
+  audioOnly?: boolean;
+  /** "Data saver": we cap our video, and ask the other side to cap theirs the same way. */
+  dataSaver?: boolean;
+  /** Our video is paused because the link can't carry it (it resumes by itself). */
+  weakLink?: boolean;
 }
+
+/** The optional flags of MediaState, in wire order. */
+export const MEDIA_FLAGS = ['audioOnly', 'dataSaver', 'weakLink'] as const;
 
 export type SignalMessage =
   | (Envelope & { type: 'presence'; offer: WireDescription | null })
@@ -159,7 +173,13 @@ function parseDigest(x: unknown, what: string, bytes = 32): string {
 function parseMediaState(x: unknown): MediaState {
   shape(isObj(x), 'state');
   shape(typeof x.audioMuted === 'boolean' && typeof x.videoOff === 'boolean' && typeof x.screen === 'boolean', 'state fields');
-  return { audioMuted: x.audioMuted as boolean, videoOff: x.videoOff as boolean, screen: x.screen as boolean };
+  const state: MediaState = { audioMuted: x.audioMuted as boolean, videoOff: x.videoOff as boolean, screen: x.screen as boolean };
+  for (const flag of MEDIA_FLAGS) {
+    if (x[flag] === undefined) continue;
+    shape(typeof x[flag] === 'boolean', `state.${flag}`);
+    if (x[flag]) state[flag] = true;
+  }
+  return state;
 }
 
 /** JSON text → an object of this protocol version (signal and inbox messages alike); throws ProtocolError. */

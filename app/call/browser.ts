@@ -3,8 +3,9 @@
  * the call's code that touches window events, sessionStorage, fetch,
  * getUserMedia, the Wake Lock and Media Session APIs, and RTCPeerConnection.
  */
-import { relayOnly } from '../lib/settings';
+import { callPrefs, relayOnly } from '../lib/settings';
 import { MediaControls } from '../media/controls';
+import { useCallAudioSession } from '../media/output';
 import { checkMediaSupport, openLocalMedia } from '../media/devices';
 import { ScreenWakeLock } from '../media/wakelock';
 import { fetchClientConfig, waitForServer, wakeOnOnline } from '../signaling/config';
@@ -109,8 +110,17 @@ export function browserPorts(origin: string, onHangupFromOs: () => void): CallPo
     storage: sessionStorage,
     environment,
     checkSupport: checkMediaSupport,
-    openMedia: openLocalMedia,
-    createMediaControls: (stream) => new MediaControls(stream),
+    // The pre-join choices this device remembers (issue 14): the call starts that way.
+    openMedia: () => {
+      // Safari: a call's audio routing (earpiece/speaker), set before the microphone opens.
+      useCallAudioSession();
+      const prefs = callPrefs();
+      return openLocalMedia(prefs.camera && !prefs.audioOnly);
+    },
+    createMediaControls: (stream) => {
+      const prefs = callPrefs();
+      return new MediaControls(stream, { muted: !prefs.microphone, cameraOff: !prefs.camera, audioOnly: prefs.audioOnly, dataSaver: prefs.dataSaver });
+    },
     // mqtt.js (~100 KB gz) starts loading now, in parallel with the camera and the config.
     loadSignaling: () =>
       import('../signaling/mqtt').then(async (m) => {

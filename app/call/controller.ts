@@ -21,6 +21,7 @@ import { QualityMonitor } from './quality';
 import { Verifier } from './verifier';
 import { markJoined, recentlyJoined, tabPeer, takeAutojoin, touchJoined } from './rejoin';
 import { CallSession } from './session';
+import { VideoSending } from './sending';
 import { withTimeout } from './timers';
 import { initialView, type CallView } from './view';
 
@@ -48,6 +49,7 @@ export class Call extends Emitter<CallEvents> {
   private controls: MediaControlsPort | null = null;
   private ice: IceProvider | null = null;
   private quality: QualityMonitor | null = null;
+  private sending: VideoSending | null = null;
   private pc: RTCPeerConnection | null = null;
   private room: RoomId | null = null;
   private joinRequested = false;
@@ -229,24 +231,37 @@ export class Call extends Emitter<CallEvents> {
       }
       markJoined(room, ctx.state, p.clock.now(), p.storage);
       if (ctx.state === 'connecting' || ctx.state === 'connected') link.arrived(ctx.state === 'connected');
+      if (ctx.state === 'connected') sending.apply();
     });
     s.on('contact', (m) => link.received(m));
     s.on('remote-stream', (remoteStream) => this.update({ remoteStream }));
-    s.on('remote-media', (remoteMedia) => this.update({ remoteMedia }));
+    // Audio only, data saver and the weak-link pause: sender parameters, never a renegotiation (issue 14).
+    const sending = new VideoSending(() => this.pc, (state) => s.setMediaState(state), p.log);
+    this.sending = sending;
+    sending.on('paused', (videoPaused) => this.update({ videoPaused }));
+    s.on('remote-media', (remoteMedia) => {
+      sending.remoteMedia(remoteMedia);
+      this.update({ remoteMedia });
+    });
     s.on('negotiations', (negotiations) => this.update({ negotiations }));
     s.on('peer-present', () => this.peerSeen?.());
     s.on('peer-connection', (pc) => {
       this.pc = pc;
+      sending.apply();
       if (!pc) this.update({ quality: null });
     });
     this.controls?.attach({
       replaceVideoTrack: (track) => s.replaceVideoTrack(track),
-      setMediaState: (state) => s.setMediaState(state),
+      replaceAudioTrack: (track) => s.replaceAudioTrack(track),
+      setMediaState: (state) => sending.localMedia(state),
       videoIsSending: async () => (this.pc?.connectionState === 'connected' ? p.videoIsSending(this.pc) : true),
     });
     const q = new QualityMonitor(p.clock, () => this.pc, () => this.v.state === 'connected');
     this.quality = q;
-    q.on('quality', (quality) => this.update({ quality }));
+    q.on('quality', (quality) => {
+      sending.sample(quality, p.clock.now());
+      this.update({ quality });
+    });
     const verifier = new Verifier({
       sendCommit: (commit) => s.sendToPeer({ type: 'verify-commit', commit }),
       sendReveal: (nonce) => s.sendToPeer({ type: 'verify-reveal', nonce }),
@@ -390,6 +405,7 @@ export class Call extends Emitter<CallEvents> {
     for (const u of this.unsubscribe.splice(0)) u();
     this.quality?.close();
     this.contactLink?.close();
+    this.sending?.close();
     this.ice?.stop();
     // The OS must not offer "hang up" for a call that is over.
     this.ports.osCallControls.set(null);

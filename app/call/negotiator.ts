@@ -7,6 +7,7 @@
 import { MAX_SDP_CANDIDATES, type WireCandidate, type WireDescription } from '../../protocol/index';
 import { Emitter } from '../lib/emitter';
 import type { PeerConnectionState } from './machine';
+import { withOpusFecDtx } from './sdp';
 
 export type NegotiatorEvents = {
   /** A local description to send to the other side. */
@@ -123,7 +124,8 @@ export class Negotiator extends Emitter<NegotiatorEvents> {
       return;
     }
     try {
-      await this.pc.setRemoteDescription(description); // implicit rollback on the polite side
+      // Our Opus sender follows the fmtp it is given: ask it for FEC and DTX (sdp.ts, issue 14).
+      await this.pc.setRemoteDescription({ type: description.type, sdp: withOpusFecDtx(description.sdp) }); // implicit rollback on the polite side
       this.remoteDescriptions++;
       // A new description (an ICE restart's, too) gets a fresh allowance; the queued ones are its own.
       this.remoteCandidates = this.pending.length;

@@ -100,11 +100,14 @@ export interface MediaControlsPort {
   readonly state: MediaControlsState;
   on(event: 'change', fn: (state: MediaControlsState) => void): () => void;
   on(event: 'error', fn: (reason: CallErrorReason) => void): () => void;
-  attach(target: { replaceVideoTrack(track: MediaStreamTrack | null): Promise<void>; setMediaState(state: MediaState): void; videoIsSending(): Promise<boolean> }): void;
+  attach(target: { replaceVideoTrack(track: MediaStreamTrack | null): Promise<void>; setMediaState(state: MediaState): void; videoIsSending(): Promise<boolean>; replaceAudioTrack?(track: MediaStreamTrack): Promise<void> }): void;
   toggleMute(): void;
   toggleCamera(): Promise<void>;
   switchCamera(): Promise<void>;
   toggleShare(): Promise<void>;
+  toggleAudioOnly(): Promise<void>;
+  toggleDataSaver(): void;
+  switchMicrophone(deviceId: string): Promise<void>;
   reacquireCamera(): Promise<void>;
   stop(): void;
 }

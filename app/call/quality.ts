@@ -1,7 +1,7 @@
 /** Polls getStats() about once a second while connected (path, round trip, loss, bitrate). */
 import { Emitter } from '../lib/emitter';
 import type { Clock } from './ports';
-import { quality, sample, type Quality, type QualitySample, type StatRecord } from './stats';
+import { addUsage, quality, sample, type Quality, type QualitySample, type StatRecord, type Usage } from './stats';
 
 export type QualityEvents = {
   quality: (q: Quality | null) => void;
@@ -11,6 +11,7 @@ export const QUALITY_POLL_MS = 1_000;
 
 export class QualityMonitor extends Emitter<QualityEvents> {
   private prev: QualitySample | null = null;
+  private usage: Usage = { conn: null, bytes: 0, total: 0 };
   private timer: unknown = null;
   private closed = false;
 
@@ -40,7 +41,8 @@ export class QualityMonitor extends Emitter<QualityEvents> {
     }
     const s = sample((await p.getStats()).values() as Iterable<StatRecord>, this.clock.now());
     if (this.closed) return;
-    this.emit('quality', quality(this.prev, s));
+    this.usage = addUsage(this.usage, p, s.dataBytes);
+    this.emit('quality', quality(this.prev, s, this.usage.total));
     this.prev = s;
   }
 

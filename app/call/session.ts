@@ -106,6 +106,12 @@ export class CallSession extends Emitter<SessionEvents> {
     await sender?.replaceTrack(track);
   }
 
+  /** A headset microphone: the audio sender's track, without renegotiation (issue 14). */
+  async replaceAudioTrack(track: MediaStreamTrack): Promise<void> {
+    if (this.closed) return;
+    await this.neg?.pc.getSenders().find((s) => s.track?.kind === 'audio')?.replaceTrack(track);
+  }
+
   setMediaState(state: MediaState): void {
     if (this.closed) return;
     this.mediaState = state;

@@ -15,6 +15,10 @@ export interface QualitySample {
   framesEncoded: number;
   rttMs: number | null;
   path: Path | null;
+  /** The sender's bandwidth estimate for this path (Chromium, Safari; Firefox has none). */
+  availableOutKbps: number | null;
+  /** Everything this connection sent and received, headers included (transport stats). */
+  dataBytes: number;
 }
 
 export interface Quality {
@@ -24,6 +28,9 @@ export interface Quality {
   path: Path | null;
   /** 0–4 bars. */
   bars: number;
+  availableOutKbps: number | null;
+  /** Data this call has used, both directions, every connection it had (MB = 10^6 bytes). */
+  usedMB: number;
 }
 
 const num = (x: unknown): number => (typeof x === 'number' && Number.isFinite(x) ? x : 0);
@@ -41,12 +48,13 @@ function selectedPair(byId: Map<string, StatRecord>): StatRecord | undefined {
 export function sample(report: Iterable<StatRecord>, at: number): QualitySample {
   const byId = new Map<string, StatRecord>();
   for (const s of report) byId.set(s.id, s);
-  const out: QualitySample = { at, bytesSent: 0, packetsReceived: 0, packetsLost: 0, framesEncoded: 0, rttMs: null, path: null };
+  const out: QualitySample = { at, bytesSent: 0, packetsReceived: 0, packetsLost: 0, framesEncoded: 0, rttMs: null, path: null, availableOutKbps: null, dataBytes: 0 };
   for (const s of byId.values()) {
     if (s.type === 'outbound-rtp') {
       out.bytesSent += num(s.bytesSent);
       if (s.kind === 'video') out.framesEncoded += num(s.framesEncoded);
     }
+    if (s.type === 'transport') out.dataBytes += num(s.bytesSent) + num(s.bytesReceived);
     if (s.type === 'inbound-rtp') {
       out.packetsReceived += num(s.packetsReceived);
       out.packetsLost += Math.max(0, num(s.packetsLost));
@@ -55,6 +63,7 @@ export function sample(report: Iterable<StatRecord>, at: number): QualitySample 
   const pair = selectedPair(byId);
   if (pair) {
     if (typeof pair.currentRoundTripTime === 'number') out.rttMs = Math.round(pair.currentRoundTripTime * 1000);
+    if (typeof pair.availableOutgoingBitrate === 'number') out.availableOutKbps = Math.round(pair.availableOutgoingBitrate / 1000);
     const local = byId.get(String(pair.localCandidateId));
     const remote = byId.get(String(pair.remoteCandidateId));
     if (local || remote) out.path = local?.candidateType === 'relay' || remote?.candidateType === 'relay' ? 'Relayed' : 'Direct';
@@ -62,7 +71,23 @@ export function sample(report: Iterable<StatRecord>, at: number): QualitySample 
   return out;
 }
 
-export function quality(prev: QualitySample | null, cur: QualitySample): Quality {
+/**
+ * Data used across the call's connections: each RTCPeerConnection counts
+ * from zero, and a rebuild (or an ICE restart's pause in sampling) must
+ * neither lose nor double-count bytes.
+ */
+export interface Usage {
+  conn: unknown;
+  bytes: number;
+  total: number;
+}
+
+export function addUsage(u: Usage, conn: unknown, bytes: number): Usage {
+  const delta = u.conn === conn ? Math.max(0, bytes - u.bytes) : bytes;
+  return { conn, bytes, total: u.total + delta };
+}
+
+export function quality(prev: QualitySample | null, cur: QualitySample, usedBytes = 0): Quality {
   const seconds = prev ? Math.max(0.001, (cur.at - prev.at) / 1000) : 1;
   const received = prev ? cur.packetsReceived - prev.packetsReceived : cur.packetsReceived;
   const lost = prev ? cur.packetsLost - prev.packetsLost : cur.packetsLost;
@@ -74,7 +99,10 @@ export function quality(prev: QualitySample | null, cur: QualitySample): Quality
   if (rtt !== null && rtt > 400) bars--;
   if (lossPct > 2) bars--;
   if (lossPct > 10) bars--;
-  return { rttMs: rtt, lossPct: Math.round(lossPct * 10) / 10, outKbps: Math.round(outKbps), path: cur.path, bars: Math.max(0, bars) };
+  return {
+    rttMs: rtt, lossPct: Math.round(lossPct * 10) / 10, outKbps: Math.round(outKbps), path: cur.path, bars: Math.max(0, bars),
+    availableOutKbps: cur.availableOutKbps, usedMB: Math.round(usedBytes / 10_000) / 100,
+  };
 }
 
 /** Resolves true once the video sender has encoded `frames` more frames, false after `timeoutMs`. */

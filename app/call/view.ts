@@ -31,6 +31,8 @@ export interface CallView {
   remoteMedia: MediaState | null;
   media: MediaControlsState | null;
   quality: Quality | null;
+  /** Our video is paused because the link is too weak (sending.ts); it resumes by itself. */
+  videoPaused: boolean;
   /** The verification code both screens show, once worked out (verifier.ts). */
   code: string[] | null;
   /** `changed`: the other side's certificate changed after a code was shown: compare again. */
@@ -58,6 +60,7 @@ export const initialView = (): CallView => ({
   remoteMedia: null,
   media: null,
   quality: null,
+  videoPaused: false,
   code: null,
   verification: 'pending',
   relayUnavailable: false,

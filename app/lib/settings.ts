@@ -49,3 +49,34 @@ export const ringTimeoutMs = (): number => {
     return 30_000;
   }
 };
+
+/** How the person last chose to join (pre-join screen), and the data saver. Issue 14. */
+export interface CallPrefs {
+  camera: boolean;
+  microphone: boolean;
+  audioOnly: boolean;
+  dataSaver: boolean;
+}
+
+const CALL_PREFS_KEY = 'tandem.callPrefs';
+export const DEFAULT_CALL_PREFS: CallPrefs = { camera: true, microphone: true, audioOnly: false, dataSaver: false };
+
+/** Unknown or malformed fields fall back to the defaults, one by one. */
+export function callPrefs(): CallPrefs {
+  try {
+    const x: unknown = JSON.parse(localStorage.getItem(CALL_PREFS_KEY) ?? '{}');
+    const o = typeof x === 'object' && x !== null ? (x as Record<string, unknown>) : {};
+    const pick = (k: keyof CallPrefs) => (typeof o[k] === 'boolean' ? (o[k] as boolean) : DEFAULT_CALL_PREFS[k]);
+    return { camera: pick('camera'), microphone: pick('microphone'), audioOnly: pick('audioOnly'), dataSaver: pick('dataSaver') };
+  } catch {
+    return { ...DEFAULT_CALL_PREFS };
+  }
+}
+
+export function setCallPrefs(patch: Partial<CallPrefs>): void {
+  try {
+    localStorage.setItem(CALL_PREFS_KEY, JSON.stringify({ ...callPrefs(), ...patch }));
+  } catch {
+    // Storage disabled: the choice lasts for this page only.
+  }
+}

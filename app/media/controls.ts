@@ -9,6 +9,7 @@ import type { MediaState } from '../../protocol/index';
 import { isCallError, type CallErrorReason } from '../call/errors';
 import { Emitter } from '../lib/emitter';
 import { CameraSwitcher, facingOf, listCameras, openCamera } from './camera';
+import { AUDIO_CONSTRAINTS, mediaError } from './devices';
 import { canShareScreen, openScreen } from './screen';
 
 /** Where the controls send outgoing video and state: the call's session. */
@@ -17,6 +18,8 @@ export interface VideoTarget {
   setMediaState(state: MediaState): void;
   /** Whether the video sender encodes frames (false for a camera that opens but sends nothing). */
   videoIsSending(): Promise<boolean>;
+  /** Replaces the outgoing audio without renegotiation (a headset microphone). */
+  replaceAudioTrack?(track: MediaStreamTrack): Promise<void>;
 }
 
 export interface MediaControlsState {
@@ -31,6 +34,18 @@ export interface MediaControlsState {
   selfStream: MediaStream;
   canSwitchCamera: boolean;
   canShareScreen: boolean;
+  /** Audio only: no video sent (camera closed), and the other side is asked to send none. */
+  audioOnly: boolean;
+  /** Our video capped low, and the other side asked to do the same. */
+  dataSaver: boolean;
+}
+
+/** How the call starts (the pre-join choices the device remembers, app/lib/settings.ts). */
+export interface InitialMedia {
+  muted: boolean;
+  cameraOff: boolean;
+  audioOnly: boolean;
+  dataSaver: boolean;
 }
 
 export type MediaControlsEvents = {
@@ -55,11 +70,25 @@ export class MediaControls extends Emitter<MediaControlsEvents> {
   private target: VideoTarget | null = null;
   private stopped = false;
 
-  constructor(private readonly stream: MediaStream) {
+  constructor(
+    private readonly stream: MediaStream,
+    initial: InitialMedia = { muted: false, cameraOff: false, audioOnly: false, dataSaver: false },
+  ) {
     super();
     this.camera = stream.getVideoTracks()[0] ?? null;
     this.cameraId = this.camera?.getSettings().deviceId;
-    this.s = { muted: false, cameraOff: false, sharing: false, busy: false, mirrored: true, selfStream: stream, canSwitchCamera: false, canShareScreen: canShareScreen() };
+    // A stream opened without a camera (camera off or audio only at join) has no video track.
+    const cameraOff = initial.cameraOff || (!this.camera && !initial.audioOnly);
+    if (this.camera && (cameraOff || initial.audioOnly)) {
+      this.camera.stop();
+      this.setCamera(null);
+    }
+    // Disabled before the track reaches a sender: the first packet is already silence.
+    for (const t of stream.getAudioTracks()) t.enabled = !initial.muted;
+    this.s = {
+      muted: initial.muted, cameraOff, sharing: false, busy: false, mirrored: true, selfStream: stream, canSwitchCamera: false, canShareScreen: canShareScreen(),
+      audioOnly: initial.audioOnly, dataSaver: initial.dataSaver,
+    };
     void listCameras().then(
       (c) => {
         this.cameraCount = c.length;
@@ -75,7 +104,10 @@ export class MediaControls extends Emitter<MediaControlsEvents> {
 
   /** What the other side should know, in wire form. */
   get mediaState(): MediaState {
-    return { audioMuted: this.s.muted, videoOff: this.s.cameraOff && !this.s.sharing, screen: this.s.sharing };
+    const state: MediaState = { audioMuted: this.s.muted, videoOff: this.s.audioOnly || (this.s.cameraOff && !this.s.sharing), screen: this.s.sharing };
+    if (this.s.audioOnly) state.audioOnly = true;
+    if (this.s.dataSaver) state.dataSaver = true;
+    return state;
   }
 
   /** The session that carries our video (set once the call exists); told our state at once. */
@@ -87,7 +119,7 @@ export class MediaControls extends Emitter<MediaControlsEvents> {
   /** The one setter: derived fields are recomputed here, and nothing is emitted if nothing changed. */
   private set(patch: Partial<MediaControlsState>): void {
     const next = { ...this.s, ...patch };
-    next.canSwitchCamera = this.cameraCount > 1 && !next.cameraOff && !next.sharing;
+    next.canSwitchCamera = this.cameraCount > 1 && !next.cameraOff && !next.sharing && !next.audioOnly;
     next.mirrored = this.camera ? facingOf(this.camera) !== 'environment' && !next.sharing : !next.sharing;
     if ((Object.keys(next) as Array<keyof MediaControlsState>).every((k) => next[k] === this.s[k])) return;
     this.s = next;
@@ -140,6 +172,12 @@ export class MediaControls extends Emitter<MediaControlsEvents> {
 
   toggleCamera(): Promise<void> {
     return this.exclusive(async () => {
+      if (this.s.audioOnly) {
+        // No camera is open in audio only: remember the choice for when video comes back.
+        this.set({ cameraOff: !this.s.cameraOff });
+        this.tell();
+        return;
+      }
       if (!this.s.cameraOff) {
         // Stop the track (camera light off) and send nothing: no frozen frame.
         this.camera?.stop();
@@ -185,6 +223,7 @@ export class MediaControls extends Emitter<MediaControlsEvents> {
 
   toggleShare(): Promise<void> {
     return this.exclusive(async () => {
+      if (this.s.audioOnly) return;
       if (this.screen) {
         await this.endShare(this.screen);
         return;
@@ -203,6 +242,66 @@ export class MediaControls extends Emitter<MediaControlsEvents> {
     });
   }
 
+  /**
+   * Audio only: close the camera (light off, battery saved) and any screen
+   * share, and send no video; the session asks the other side to stop theirs.
+   * replaceTrack(null), so nothing is renegotiated. Off again: the camera
+   * returns unless the person had turned it off.
+   */
+  toggleAudioOnly(): Promise<void> {
+    return this.exclusive(async () => {
+      if (!this.s.audioOnly) {
+        if (this.screen) {
+          this.screen.stop();
+          this.screen = null;
+        }
+        this.camera?.stop();
+        this.setCamera(null);
+        await this.send(null);
+        this.set({ audioOnly: true, sharing: false, selfStream: this.stream });
+      } else {
+        if (!this.s.cameraOff) {
+          const track = await openCamera(this.cameraId);
+          this.setCamera(track);
+          await this.send(track);
+        }
+        this.set({ audioOnly: false });
+      }
+      this.tell();
+    });
+  }
+
+  /**
+   * Another microphone (a headset's). Where the browser can't choose an
+   * output (Android Chrome), the OS plays the call's sound on the headset
+   * whose microphone is in use, so this also moves the sound (output.ts).
+   */
+  switchMicrophone(deviceId: string): Promise<void> {
+    return this.exclusive(async () => {
+      let track: MediaStreamTrack | undefined;
+      try {
+        track = (await navigator.mediaDevices.getUserMedia({ audio: { ...AUDIO_CONSTRAINTS, deviceId: { exact: deviceId } } })).getAudioTracks()[0];
+      } catch (e) {
+        throw mediaError(e);
+      }
+      if (!track) return;
+      track.enabled = !this.s.muted;
+      for (const old of this.stream.getAudioTracks()) {
+        old.stop();
+        this.stream.removeTrack(old);
+      }
+      this.stream.addTrack(track);
+      await this.target?.replaceAudioTrack?.(track);
+      this.set({});
+    });
+  }
+
+  /** Data saver: the session caps our video (app/media/encodings.ts) and asks the other side to. */
+  toggleDataSaver(): void {
+    this.set({ dataSaver: !this.s.dataSaver });
+    this.tell();
+  }
+
   /** Back to the camera (or to nothing, if the camera is off). stop() doesn't fire `ended`, so both paths call this. */
   private async endShare(track: MediaStreamTrack): Promise<void> {
     if (this.screen !== track) return;
@@ -216,7 +315,7 @@ export class MediaControls extends Emitter<MediaControlsEvents> {
   /** Phones may end the camera while the page is hidden; reopen it when we're back. */
   reacquireCamera(): Promise<void> {
     return this.exclusive(async () => {
-      if (this.s.cameraOff || !this.camera || this.camera.readyState !== 'ended') return;
+      if (this.s.cameraOff || this.s.audioOnly || !this.camera || this.camera.readyState !== 'ended') return;
       const track = await openCamera(this.cameraId);
       this.setCamera(track);
       if (!this.s.sharing) await this.send(track);

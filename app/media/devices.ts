@@ -39,17 +39,21 @@ export function checkMediaSupport(): void {
   if (typeof RTCPeerConnection === 'undefined') throw CallError.unsupportedBrowser('WebRTC');
 }
 
-/** Opens camera + microphone for the call, front camera first. */
-export async function openLocalMedia(): Promise<MediaStream> {
+/**
+ * Opens camera + microphone for the call, front camera first. Without
+ * `camera` (camera off or audio only at join) the camera is not opened at
+ * all: its light stays off, and no frame can leak before the choice applies.
+ */
+export async function openLocalMedia(camera = true): Promise<MediaStream> {
   checkMediaSupport();
   try {
-    return await navigator.mediaDevices.getUserMedia({ audio: AUDIO_CONSTRAINTS, video: { ...CAMERA_CONSTRAINTS, facingMode: 'user' } });
+    return await navigator.mediaDevices.getUserMedia({ audio: AUDIO_CONSTRAINTS, video: camera ? { ...CAMERA_CONSTRAINTS, facingMode: 'user' } : false });
   } catch (e) {
     // `facingMode` is only a preference here, but some browsers still reject
     // it; retry once with the plainest request before giving up.
     if ((e as { name?: string }).name === 'OverconstrainedError') {
       try {
-        return await navigator.mediaDevices.getUserMedia({ audio: true, video: true });
+        return await navigator.mediaDevices.getUserMedia({ audio: true, video: camera });
       } catch (e2) {
         throw mediaError(e2);
       }

@@ -2,6 +2,7 @@ import { createEffect, createSignal, Match, on, Show, Switch } from 'solid-js';
 import { Controls } from './Controls';
 import { ErrorNotice } from './ErrorNotice';
 import { watchArrival } from './arrival';
+import { VideoPlaceholder } from './MediaChoices';
 import { QualityPanel } from './QualityPanel';
 import { RingEnded, Ringing, ringState, SaveContactButton } from './RingPanels';
 import { startNewCall } from './start';
@@ -19,6 +20,9 @@ export function CallScreen(props: { onLeave: () => void; onHangUp?: () => void; 
   let remoteEl: HTMLVideoElement | undefined;
   const inCall = () => call.state() === 'connected' || call.state() === 'reconnecting' || call.state() === 'connecting';
   const remoteCameraOff = () => inCall() && call.remoteMedia()?.videoOff === true;
+  // Audio only on either side: no video crosses the network, both screens say so (issue 14).
+  const audioOnly = () => inCall() && (call.remoteMedia()?.audioOnly === true || call.controls()?.audioOnly() === true);
+  const remoteWeak = () => inCall() && call.remoteMedia()?.weakLink === true;
   const selfStream = () => call.controls()?.selfStream() ?? call.localStream();
   return (
     <main class="screen call" data-testid="call-screen" data-state={ringState(call.ring(), call.state()) ?? call.state()} data-negotiations={call.negotiations()} data-signaling={call.signaling()} data-verification={call.verification()}>
@@ -48,11 +52,19 @@ export function CallScreen(props: { onLeave: () => void; onHangUp?: () => void; 
             label="The other person"
             onPlayBlocked={() => setAudioBlocked(true)}
           />
-          <Show when={remoteCameraOff()}>
-            <div class="placeholder" data-testid="remote-camera-off" role="img" aria-label="The other person turned their camera off">
-              <span class="avatar" aria-hidden="true">👤</span>
-              <span>Camera off</span>
-            </div>
+          <Switch>
+            <Match when={audioOnly()}>
+              <VideoPlaceholder testid="audio-only" label="Audio only: no video in either direction" text="Audio only" />
+            </Match>
+            <Match when={remoteWeak()}>
+              <VideoPlaceholder testid="remote-video-paused" label="Their video is paused: weak connection" text="Video paused: weak connection" />
+            </Match>
+            <Match when={remoteCameraOff()}>
+              <VideoPlaceholder testid="remote-camera-off" label="The other person turned their camera off" text="Camera off" />
+            </Match>
+          </Switch>
+          <Show when={inCall() && call.videoPaused() && !audioOnly()}>
+            <p class="hint paused" role="status" data-testid="video-paused">Video paused: weak connection</p>
           </Show>
           <Show when={inCall() && call.remoteMedia()?.audioMuted}>
             {/* On their video, naming whose it is: next to our own mic button it read as if we were muted (issue 16). */}
@@ -106,9 +118,9 @@ export function CallScreen(props: { onLeave: () => void; onHangUp?: () => void; 
             </button>
           </Show>
           <Show when={inCall()}>
-            <QualityPanel />
+            <QualityPanel media={() => remoteEl} />
           </Show>
-          <Show when={!call.controls()?.cameraOff() || call.controls()?.sharing()} fallback={<div class="self self-off" aria-label="Your camera is off" role="img">Camera off</div>}>
+          <Show when={(!call.controls()?.cameraOff() || call.controls()?.sharing()) && !call.controls()?.audioOnly()} fallback={<div class="self self-off" aria-label="Your camera is off" role="img">{call.controls()?.audioOnly() ? 'Audio only' : 'Camera off'}</div>}>
             <Video stream={selfStream()} muted class={call.controls()?.mirrored() === false ? 'self' : 'self mirrored'} testid="local-video" label="You" />
           </Show>
           <Show when={call.controls()?.muted()}>

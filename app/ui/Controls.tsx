@@ -19,8 +19,11 @@ export function Controls(props: { onLeave: () => void; remoteVideo: () => HTMLVi
             <button type="button" aria-label={ctl().muted() ? 'Unmute microphone' : 'Mute microphone'} aria-pressed={ctl().muted()} onClick={() => ctl().toggleMute()}>
               <Icon name={ctl().muted() ? 'micOff' : 'mic'} />
             </button>
-            <button type="button" aria-label={ctl().cameraOff() ? 'Camera on' : 'Camera off'} aria-pressed={ctl().cameraOff()} disabled={ctl().busy()} onClick={() => void ctl().toggleCamera()}>
+            <button type="button" aria-label={ctl().cameraOff() ? 'Camera on' : 'Camera off'} aria-pressed={ctl().cameraOff()} disabled={ctl().busy() || ctl().audioOnly()} onClick={() => void ctl().toggleCamera()}>
               <Icon name={ctl().cameraOff() ? 'camOff' : 'cam'} />
+            </button>
+            <button type="button" aria-label="Audio only" aria-pressed={ctl().audioOnly()} disabled={ctl().busy()} onClick={() => void ctl().toggleAudioOnly()}>
+              <Icon name="headset" />
             </button>
             <Show when={ctl().canSwitchCamera()}>
               <button type="button" aria-label="Switch camera" disabled={ctl().busy()} onClick={() => void ctl().switchCamera()}>
@@ -28,7 +31,7 @@ export function Controls(props: { onLeave: () => void; remoteVideo: () => HTMLVi
               </button>
             </Show>
             <Show when={ctl().canShareScreen()}>
-              <button type="button" aria-label={ctl().sharing() ? 'Stop sharing' : 'Share screen'} aria-pressed={ctl().sharing()} disabled={ctl().busy()} onClick={() => void ctl().toggleShare()}>
+              <button type="button" aria-label={ctl().sharing() ? 'Stop sharing' : 'Share screen'} aria-pressed={ctl().sharing()} disabled={ctl().busy() || ctl().audioOnly()} onClick={() => void ctl().toggleShare()}>
                 <Icon name="screen" />
               </button>
             </Show>

@@ -1,4 +1,5 @@
 import { Show } from 'solid-js';
+import { MediaChoices } from './MediaChoices';
 import { RelayToggle } from './RelayToggle';
 import { useCall } from './store';
 import { Video } from './Video';
@@ -7,7 +8,9 @@ export function PreJoin() {
   const call = useCall();
   return (
     <main class="screen prejoin" data-screen="prejoin">
-      <Video stream={call.localStream()} muted class="preview mirrored" testid="local-video" label="Your camera" />
+      <Show when={!call.controls()?.cameraOff() && !call.controls()?.audioOnly()} fallback={<div class="preview preview-off" role="img" aria-label="Your camera is off">{call.controls()?.audioOnly() ? 'Audio only' : 'Camera off'}</div>}>
+        <Video stream={call.localStream()} muted class="preview mirrored" testid="local-video" label="Your camera" />
+      </Show>
       <div class="prejoin-panel">
         <h1>Ready to join?</h1>
         <p>The other person will see and hear you as soon as you join.</p>
@@ -16,6 +19,7 @@ export function PreJoin() {
             You’re offline. Calls need an internet connection; this page will be ready as soon as you’re back online.
           </p>
         </Show>
+        <MediaChoices />
         <button type="button" class="primary big" disabled={call.offline() || call.joining()} aria-describedby={call.offline() ? 'offline-reason' : undefined} onClick={() => call.join()}>
           {call.joining() ? 'Joining…' : 'Join call'}
         </button>

@@ -2,6 +2,8 @@ import { createSignal, For, Show } from 'solid-js';
 import { verificationWord } from '../../protocol/verification';
 import { Bars } from './icons';
 import type { VerificationStatus } from '../call/verifier';
+import { setCallPrefs } from '../lib/settings';
+import { SoundOutput } from './SoundOutput';
 import { useCall } from './store';
 
 const VERIFY_HINT: Record<VerificationStatus, string> = {
@@ -12,7 +14,7 @@ const VERIFY_HINT: Record<VerificationStatus, string> = {
 };
 
 /** A small bars button; tapping it opens the details: path, RTT, loss, bitrate and the verification code. */
-export function QualityPanel() {
+export function QualityPanel(props: { media: () => HTMLMediaElement | undefined }) {
   const call = useCall();
   const [open, setOpen] = createSignal(false);
   const q = () => call.quality();
@@ -32,7 +34,26 @@ export function QualityPanel() {
             <dd>{q() ? `${q()!.lossPct} %` : '…'}</dd>
             <dt>Sending</dt>
             <dd>{q() ? `${q()!.outKbps} kbit/s` : '…'}</dd>
+            <dt>Data used</dt>
+            <dd data-testid="data-used">{q() ? `${q()!.usedMB.toFixed(1)} MB` : '…'}</dd>
           </dl>
+          <Show when={call.controls()}>
+            {(ctl) => (
+              <button
+                type="button"
+                class="secondary toggle"
+                aria-pressed={ctl().dataSaver()}
+                onClick={() => {
+                  ctl().toggleDataSaver();
+                  setCallPrefs({ dataSaver: ctl().dataSaver() });
+                }}
+              >
+                Data saver
+              </button>
+            )}
+          </Show>
+          <SoundOutput media={props.media} />
+          <p class="fine">{call.controls()?.dataSaver() ? 'Video capped at 150 kbit/s, 360p, both ways.' : ''}</p>
           {/* Each symbol with its word: emoji render differently (or as boxes) across platforms, and words can be said aloud. */}
           <Show when={call.code()} fallback={<p class="code">…</p>}>
             {(code) => (

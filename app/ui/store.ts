@@ -18,7 +18,7 @@ export type { Phase } from '../call/controller';
 type Mirror = { [K in keyof CallView]: Accessor<CallView[K]> };
 
 /** The media buttons: the controller's media state plus the actions behind them. */
-export type ControlsView = { [K in keyof MediaControlsState]: Accessor<MediaControlsState[K]> } & Pick<MediaControlsPort, 'toggleMute' | 'toggleCamera' | 'switchCamera' | 'toggleShare'>;
+export type ControlsView = { [K in keyof MediaControlsState]: Accessor<MediaControlsState[K]> } & Pick<MediaControlsPort, 'toggleMute' | 'toggleCamera' | 'switchCamera' | 'toggleShare' | 'toggleAudioOnly' | 'toggleDataSaver' | 'switchMicrophone'>;
 
 export interface CallStore extends Omit<Mirror, 'media'> {
   readonly link: string;
@@ -48,7 +48,7 @@ function mirror<T extends object>(initial: T): { get: { [K in keyof T]: Accessor
   };
 }
 
-const NO_MEDIA: MediaControlsState = { muted: false, cameraOff: false, sharing: false, busy: false, mirrored: true, selfStream: null as unknown as MediaStream, canSwitchCamera: false, canShareScreen: false };
+const NO_MEDIA: MediaControlsState = { muted: false, cameraOff: false, sharing: false, busy: false, mirrored: true, selfStream: null as unknown as MediaStream, canSwitchCamera: false, canShareScreen: false, audioOnly: false, dataSaver: false };
 
 export function createCallStore(secret: string, origin: string): CallStore {
   const ports = withContacts(secret, browserPorts(origin, () => navigate('/')));
@@ -65,6 +65,9 @@ export function createCallStore(secret: string, origin: string): CallStore {
     toggleCamera: () => call.media?.toggleCamera() ?? Promise.resolve(),
     switchCamera: () => call.media?.switchCamera() ?? Promise.resolve(),
     toggleShare: () => call.media?.toggleShare() ?? Promise.resolve(),
+    toggleAudioOnly: () => call.media?.toggleAudioOnly() ?? Promise.resolve(),
+    toggleDataSaver: () => call.media?.toggleDataSaver(),
+    switchMicrophone: (id) => call.media?.switchMicrophone(id) ?? Promise.resolve(),
   };
   void call.open();
   const { media: _media, ...rest } = view.get;

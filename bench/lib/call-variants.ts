@@ -26,7 +26,7 @@ export const ORDER: Variant[] = ['ours', 'ring', 'loopback', 'ideal', 'peerjs'];
  * a self view per peer as the app shows one, and a remote <video> per peer
  * that the instrumentation watches for its first frame.
  */
-const REF_PAGE = `(() => {
+export const REF_PAGE = `(() => {
   if (window.__ref) return;
   const MEDIA = {
     audio: { echoCancellation: true, noiseSuppression: true, autoGainControl: true },
@@ -156,6 +156,8 @@ export interface BenchEnv {
   settleMs: number;
   /** Start window.__traceMedia() in every page at t0 (adds getStats polling: diagnosis only). */
   mediaTrace: boolean;
+  /** (b)'s relay holds each message this long (issue 14: signaling delay), ms. */
+  relayDelayMs?: number;
 }
 
 /** What one run saw: t0 and each side's timeline and first remote frame. */
@@ -272,13 +274,16 @@ async function runIdeal(env: BenchEnv): Promise<Measured> {
     const a = await refPage(ca, env.server);
     const b = await refPage(cb, env.server);
     // The benchmark is the signaling channel: whatever one page relays is evaluated in the other.
-    const relay = (to: Page, side: string) => (_source: unknown, message: unknown) => void to.evaluate(`window.__ref.receive(${js(side)}, ${js(message)})`).catch(() => undefined);
+    const deliver = (to: Page, side: string, message: unknown) => void to.evaluate(`window.__ref.receive(${js(side)}, ${js(message)})`).catch(() => undefined);
+    const relay = (to: Page, side: string) => (_source: unknown, message: unknown) =>
+      env.relayDelayMs ? void setTimeout(() => deliver(to, side, message), env.relayDelayMs) : deliver(to, side, message);
     await a.exposeBinding('__relay', relay(b, 'B'));
     await b.exposeBinding('__relay', relay(a, 'A'));
     await Promise.all([a.evaluate(`window.__ref.media('A')`), b.evaluate(`window.__ref.media('B')`)]);
     const offer = (await a.evaluate('window.__ref.prepareOffer()')) as string;
     await settle(env.settleMs);
     await trace(env, a, b);
+    // The offer was published before t0 (as our retained offer): no delay to add for it.
     const t0 = (await b.evaluate(`window.__ref.answer(${js(offer)})`)) as number;
     const [fa, fb] = await Promise.all([waitForFirstFrames(a, 1, env.timeoutMs), waitForFirstFrames(b, 1, env.timeoutMs)]);
     return { t0, caller: await timeline(a), joiner: await timeline(b), ...framesOf(first(fa), first(fb)), offerer: 'caller' };

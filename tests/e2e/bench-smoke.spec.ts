@@ -5,12 +5,13 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { expect, test } from '@playwright/test';
 import type { CallBenchReport } from '../../bench/call';
+import type { NetworkReport } from '../../bench/network';
 import type { RecoveryReport } from '../../bench/recovery';
 import { isCi } from '../helpers/binaries';
 import { REPO } from '../helpers/server';
 
 /**
- * The two browser benchmarks (bench/call.ts, bench/recovery.ts) in their
+ * The browser benchmarks (bench/call.ts, bench/recovery.ts, bench/network.ts) in their
  * --smoke mode, run as `npm run bench:…` runs them, so a change to the app or
  * the server that breaks one fails here instead of on the day someone needs
  * the numbers. The numbers themselves are not judged (tests/bench-smoke does
@@ -65,5 +66,16 @@ test('bench:recovery --smoke: each scenario recovers once (the network cut may b
     }
     expect(s.runs, `${s.name}: ${report.runs.filter((r) => r.scenario === s.scenario && !r.ok).map((r) => r.error).join('; ')}`).toBe(1);
     expect(s.median).toBeGreaterThan(0);
+  }
+});
+
+test('bench:network --smoke: one impaired link, ours and the reference measured, the ratio table printed', async () => {
+  const { report, stdout } = await bench<NetworkReport>('network');
+  expect(stdout).toMatch(/\| link +\| variant +\| audio concealed/);
+  expect(stdout).toContain('Ours ÷ reference');
+  expect(report.runs.map((r) => r.variant).sort()).toEqual(['ours', 'reference']);
+  for (const r of report.runs) {
+    expect(r.ok, `${r.variant}: ${r.error ?? ''}`).toBe(true);
+    expect(r.alice!.fps + r.bob!.fps).toBeGreaterThan(0);
   }
 });

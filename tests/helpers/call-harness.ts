@@ -80,14 +80,14 @@ export class FakeControls implements MediaControlsPort {
   private target: Parameters<MediaControlsPort['attach']>[0] | null = null;
   stopped = false;
   constructor(stream: FakeStream) {
-    this.state = { muted: false, cameraOff: false, sharing: false, busy: false, mirrored: true, selfStream: stream as unknown as MediaStream, canSwitchCamera: false, canShareScreen: false };
+    this.state = { muted: false, cameraOff: false, sharing: false, busy: false, mirrored: true, selfStream: stream as unknown as MediaStream, canSwitchCamera: false, canShareScreen: false, audioOnly: false, dataSaver: false };
   }
   on(event: 'change' | 'error', fn: (x: never) => void): () => void {
     const f = fn as (...a: unknown[]) => void;
     this.e.on(event, f);
     return () => this.e.off(event, f);
   }
-  private media = (): MediaState => ({ audioMuted: this.state.muted, videoOff: this.state.cameraOff, screen: false });
+  private media = (): MediaState => ({ audioMuted: this.state.muted, videoOff: this.state.cameraOff || this.state.audioOnly, screen: false, ...(this.state.audioOnly ? { audioOnly: true } : {}) });
   attach(target: Parameters<MediaControlsPort['attach']>[0]): void {
     this.target = target;
     target.setMediaState(this.media());
@@ -106,6 +106,14 @@ export class FakeControls implements MediaControlsPort {
   }
   async switchCamera(): Promise<void> {}
   async toggleShare(): Promise<void> {}
+  async toggleAudioOnly(): Promise<void> {
+    await this.target?.replaceVideoTrack(null);
+    this.set({ audioOnly: !this.state.audioOnly });
+  }
+  async switchMicrophone(): Promise<void> {}
+  toggleDataSaver(): void {
+    this.set({ dataSaver: !this.state.dataSaver });
+  }
   async reacquireCamera(): Promise<void> {}
   stop(): void {
     this.stopped = true;

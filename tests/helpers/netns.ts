@@ -15,6 +15,9 @@ export interface Netns {
   /** Our address on the root side of the veth (the server listens here). */
   hostIp: string;
   nsIp: string;
+  /** The veth ends: in the root namespace, and inside ours (tests/netlab shapes both). */
+  hostIf: string;
+  nsIf: string;
   /** An executable that starts Chromium inside the namespace (use as executablePath). */
   chromium: string;
   /** Drops all UDP in and out of the namespace: media stops, signaling (TCP) stays. */
@@ -70,6 +73,8 @@ export function createNetns(ip: string, nft: string): Netns {
     name,
     hostIp,
     nsIp,
+    hostIf: host,
+    nsIf: inner,
     chromium,
     cutMedia: () => {
       const rules = `table inet ${table} {

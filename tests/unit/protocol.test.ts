@@ -99,6 +99,15 @@ describe('message validation', () => {
     expect(parse({ ...env, type: 'bye', to: null }).type).toBe('bye');
   });
 
+  it('media state: the optional flags of issue 14 parse, default to absent, and must be booleans', () => {
+    const base = { audioMuted: false, videoOff: false, screen: false };
+    const media = (state: unknown) => parse({ ...env, type: 'media', to, state });
+    // An old peer's message (no flags) still parses, and reads as all off.
+    expect((media(base) as { state: unknown }).state).toEqual(base);
+    expect((media({ ...base, audioOnly: true, dataSaver: false, weakLink: true }) as { state: unknown }).state).toEqual({ ...base, audioOnly: true, weakLink: true });
+    expect(() => media({ ...base, audioOnly: 'yes' })).toThrow(expect.objectContaining({ reason: 'shape' }));
+  });
+
   it.each([
     ['garbage JSON', '{not json', 'json'],
     ['wrong version (v1, before the verification commitment)', JSON.stringify({ ...env, v: 1, type: 'bye', to: null }), 'version'],

@@ -1,6 +1,6 @@
 /** Call quality from getStats() records, as Chromium and Firefox report them; and the camera errors a person can meet. */
 import { describe, expect, it } from 'vitest';
-import { quality, sample, videoIsSending, type StatRecord } from '../../app/call/stats';
+import { addUsage, quality, sample, videoIsSending, type StatRecord } from '../../app/call/stats';
 import { mediaError } from '../../app/media/devices';
 import { CallError } from '../../app/call/errors';
 
@@ -19,8 +19,24 @@ describe('call quality', () => {
     const a = sample(chromium(0, 0, 0, 0), 0);
     const b = sample(chromium(125_000, 980, 20, 30), 1_000);
     expect(b).toMatchObject({ rttMs: 42, path: 'Direct', framesEncoded: 30 });
-    expect(quality(a, b)).toEqual({ rttMs: 42, lossPct: 2, outKbps: 1000, path: 'Direct', bars: 4 });
+    expect(quality(a, b)).toEqual({ rttMs: 42, lossPct: 2, outKbps: 1000, path: 'Direct', bars: 4, availableOutKbps: null, usedMB: 0 });
     expect(sample(chromium(0, 0, 0, 0, true), 0).path).toBe('Relayed');
+  });
+
+  it('reads the bandwidth estimate and the bytes on the wire; data used survives a new connection without double counting', () => {
+    const report = (sent: number, received: number): StatRecord[] => [
+      { id: 'T', type: 'transport', selectedCandidatePairId: 'P', bytesSent: sent, bytesReceived: received },
+      { id: 'P', type: 'candidate-pair', localCandidateId: 'L', remoteCandidateId: 'R', availableOutgoingBitrate: 123_456 },
+    ];
+    expect(sample(report(1_000, 500), 0)).toMatchObject({ availableOutKbps: 123, dataBytes: 1_500 });
+    const pc1 = {};
+    const pc2 = {};
+    let u = addUsage({ conn: null, bytes: 0, total: 0 }, pc1, 1_000_000);
+    u = addUsage(u, pc1, 1_500_000); // the same connection: only what is new
+    u = addUsage(u, pc1, 1_500_000); // sampled again after a pause (reconnecting): nothing new
+    u = addUsage(u, pc2, 250_000); // a rebuilt connection counts from zero
+    expect(u.total).toBe(1_750_000);
+    expect(quality(null, sample(report(0, 0), 0), u.total).usedMB).toBe(1.75);
   });
 
   it('finds the selected pair the Firefox way, and takes bars away for delay and loss', () => {

@@ -1,0 +1,93 @@
+/**
+ * Video pauses by itself when the link can't carry it, and comes back by
+ * itself when it can (issue 14). A pure policy over the sender's bandwidth
+ * estimate (getStats: candidate-pair availableOutgoingBitrate), one sample
+ * about a second, with the time passed in: it runs under vitest.
+ *
+ * While paused, only audio is sent, and the congestion controller can't
+ * learn that the link got better from audio alone (in "application limited"
+ * mode its estimate stays near what is sent). So every few seconds the policy
+ * probes: video is switched back on with a low cap (encodings.ts), which
+ * makes the browser probe the link, and stays on if the estimate comes back
+ * high enough twice in a row. A probe that sees a weak link ends at once:
+ * each probe costs the audio some queueing on a link that is really weak.
+ */
+
+export interface WeakLinkOptions {
+  /** Below this estimate, sustained for `pauseAfterMs`, video pauses. */
+  pauseBelowKbps: number;
+  pauseAfterMs: number;
+  /** A probe that sees at least this estimate resumes video for good. */
+  resumeAtKbps: number;
+  /**
+   * While paused: how long until the next probe, and how long a probe may
+   * last while the estimate is neither weak nor clearly back (it is still
+   * climbing when the link recovered during the probe).
+   */
+  probeEveryMs: number;
+  probeForMs: number;
+  /** A probe's first samples still show the old (audio-only) estimate: don't judge before this. */
+  probeSettleMs: number;
+  /** Samples in a row at or above resumeAtKbps that end a probe with video back (one could be a burst). */
+  resumeSamples: number;
+  /** One sample this high is no burst through a weak link's bucket (seen: ≤ 262 kbit/s at 120 kbit/s): back at once. */
+  resumeAtOnceKbps: number;
+}
+
+/** Worst case back: probeEveryMs + probeSettleMs + resumeSamples periods ≈ 7 s (the issue asks for 10 s); measured 3–8 s in the lab. */
+export const WEAK_LINK: WeakLinkOptions = { pauseBelowKbps: 150, pauseAfterMs: 1_000, resumeAtKbps: 250, probeEveryMs: 4_000, probeForMs: 5_000, probeSettleMs: 1_000, resumeSamples: 2, resumeAtOnceKbps: 500 };
+
+export type WeakLinkPhase = 'sending' | 'paused' | 'probing';
+
+export interface WeakLinkState {
+  phase: WeakLinkPhase;
+  /** sending: since when the estimate has been low (null: it isn't); paused/probing: when that phase began. */
+  since: number | null;
+  /** probing: samples in a row at or above resumeAtKbps. */
+  highs?: number;
+}
+
+export interface LinkSample {
+  at: number;
+  /** The sender's estimate of what the path can carry; null when the browser doesn't say. */
+  availableKbps: number | null;
+  /** We'd send video if the link allowed it (not audio only, camera on or sharing). */
+  wantVideo: boolean;
+}
+
+export const initialWeakLink = (): WeakLinkState => ({ phase: 'sending', since: null });
+
+/** Video goes out in 'sending' and 'probing'; the screen says "paused" in 'paused' and 'probing'. */
+export const videoPaused = (s: WeakLinkState): boolean => s.phase !== 'sending';
+export const encoderOn = (s: WeakLinkState): boolean => s.phase !== 'paused';
+/** A probe sends video under a low cap (encodings.ts PROBE_MAX_BITRATE). */
+export const probing = (s: WeakLinkState): boolean => s.phase === 'probing';
+
+export function weakLinkStep(s: WeakLinkState, x: LinkSample, o: WeakLinkOptions = WEAK_LINK): WeakLinkState {
+  // Nothing to pause (or no estimate to judge by): start over.
+  if (!x.wantVideo) return s.phase === 'sending' && s.since === null ? s : initialWeakLink();
+  const kbps = x.availableKbps;
+  switch (s.phase) {
+    case 'sending': {
+      if (kbps === null || kbps >= o.pauseBelowKbps) return s.since === null ? s : initialWeakLink();
+      const since = s.since ?? x.at;
+      if (x.at - since >= o.pauseAfterMs) return { phase: 'paused', since: x.at };
+      return s.since === since ? s : { phase: 'sending', since };
+    }
+    case 'paused':
+      return x.at - s.since! >= o.probeEveryMs ? { phase: 'probing', since: x.at } : s;
+    case 'probing': {
+      const elapsed = x.at - s.since!;
+      if (elapsed < o.probeSettleMs) return s;
+      const highs = kbps !== null && kbps >= o.resumeAtKbps ? (s.highs ?? 0) + 1 : 0;
+      if (highs >= o.resumeSamples || (kbps !== null && kbps >= o.resumeAtOnceKbps)) return initialWeakLink();
+      // Still weak, or out of time: back to audio only until the next probe.
+      if ((kbps !== null && kbps < o.pauseBelowKbps) || elapsed >= o.probeForMs) return { phase: 'paused', since: x.at };
+      return highs === (s.highs ?? 0) ? s : { ...s, highs };
+    }
+    default: {
+      const never: never = s.phase;
+      throw new Error(`unknown phase ${String(never)}`);
+    }
+  }
+}
