@@ -4,6 +4,7 @@
  * rings once its offer waits in the room, stops ringing when they join, and
  * leaves the room when they say no.
  */
+import { EventEmitter } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import type { CallContactsPort, RingHandle, RingStatus } from '../../app/call/ports';
 import { Emitter } from '../../app/lib/emitter';
@@ -14,14 +15,20 @@ const t = callTestbed();
 function recordingContacts() {
   const offers: string[] = [];
   const received: Array<{ call: string; inbox: string; key: string }> = [];
+  const events = new EventEmitter();
   const port: CallContactsPort = {
     offer: async (call) => {
       offers.push(call);
       return { inbox: 'I'.repeat(21) + 'A', key: 'K'.repeat(42) + 'A' };
     },
-    offered: async (call, inbox, key) => void received.push({ call, inbox, key }),
+    offered: async (call, inbox, key) => {
+      received.push({ call, inbox, key });
+      events.emit('received');
+    },
   };
-  return { port, offers, received };
+  /** Resolves once the other side's offer arrived (an event: nothing else re-checks it). */
+  const arrived = (): Promise<void> => (received.length > 0 ? Promise.resolve() : new Promise((r) => events.once('received', () => r())));
+  return { port, offers, received, arrived };
 }
 
 class FakeRing extends Emitter<{ status: (s: RingStatus) => void }> implements RingHandle {
@@ -47,8 +54,7 @@ describe('contacts through the controller', () => {
     await Promise.all([state(alice, 'connected'), state(bob, 'connected')]);
     await until(alice, (v) => v.contactId !== null, 'a contact offer');
     await until(bob, (v) => v.contactId !== null, 'a contact offer');
-    await until(alice, () => a.received.length > 0, "bob's offer arrives");
-    await until(bob, () => b.received.length > 0, "alice's offer arrives");
+    await Promise.all([a.arrived(), b.arrived()]);
     // Each names the call by room and the other's peer id.
     const room = b.received[0]!.call.split('.')[0];
     expect(a.offers[0]).toBe(`${room}.${bob.signaling()!.peerId}`);
