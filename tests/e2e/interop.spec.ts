@@ -12,6 +12,15 @@ import { startStun, type Stun } from '../interop/stun';
 import { callScreen, expect, expectState, startCall, test } from './fixtures';
 
 let stun: Stun;
+/** The interop client's log, printed only when a test fails (as fixtures.ts does for pages). */
+let lines: string[] = [];
+const log = (line: string) => void lines.push(line);
+test.beforeEach(() => {
+  lines = [];
+});
+test.afterEach(({}, testInfo) => {
+  if (testInfo.status !== testInfo.expectedStatus) console.log(lines.join('\n'));
+});
 test.beforeAll(async () => {
   stun = await startStun();
 });
@@ -40,7 +49,7 @@ test('Chromium starts the call, the werift client joins with the link', async ({
   const page = await peer();
   const link = await startCall(page);
   const secret = new URL(link).hash.slice(1);
-  const client = new InteropClient({ origin: server.url, secret, fallbackIceServers: [{ urls: stun.url }], log: console.log });
+  const client = new InteropClient({ origin: server.url, secret, fallbackIceServers: [{ urls: stun.url }], log });
   try {
     await client.enter();
     // The app's retained offer arrives with the SUBACK; the client answers it.
@@ -52,7 +61,7 @@ test('Chromium starts the call, the werift client joins with the link', async ({
 
 test('the werift client waits with a retained offer, Chromium opens the link and joins', async ({ peer, server }) => {
   const secret = newSecret();
-  const client = new InteropClient({ origin: server.url, secret, fallbackIceServers: [{ urls: stun.url }], log: console.log });
+  const client = new InteropClient({ origin: server.url, secret, fallbackIceServers: [{ urls: stun.url }], log });
   try {
     await client.enter();
     await client.waitWithOffer();
