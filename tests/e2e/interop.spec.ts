@@ -54,6 +54,23 @@ test('Chromium starts the call, the werift client joins with the link', async ({
     await client.enter();
     // The app's retained offer arrives with the SUBACK; the client answers it.
     await expectGoodCall(page, client);
+    // A network change on the app's side: its ICE-restart offer, answered by werift with fresh ICE credentials.
+    const ufrag = () => page.evaluate(() => {
+      const pcs = (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs;
+      const pc = [...pcs].reverse().find((p) => p.connectionState !== 'closed');
+      return pc?.signalingState === 'stable' ? /^a=ice-ufrag:(\S+)/m.exec(pc.currentRemoteDescription?.sdp ?? '')?.[1] ?? null : null;
+    });
+    const before = await ufrag();
+    expect(before).not.toBeNull();
+    const offers = Number(await callScreen(page).getAttribute('data-negotiations'));
+    await page.evaluate(() => dispatchEvent(new Event('online')));
+    await expect(callScreen(page)).toHaveAttribute('data-negotiations', String(offers + 1));
+    await expect.poll(ufrag, { message: 'the app applied werift\'s ICE-restart answer' }).not.toBe(before);
+    expect(await ufrag()).not.toBeNull();
+    const packets = client.videoPackets;
+    await expect.poll(() => client.videoPackets, { message: 'RTP video after the restart' }).toBeGreaterThan(packets + 20);
+    await expectState(page, 'connected');
+    expect(await shownCode(page)).toBe(client.code!.join(' ')); // same certificates, same code
   } finally {
     await client.close();
   }
