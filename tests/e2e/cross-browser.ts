@@ -59,7 +59,7 @@ export const verification = (s: Side) => s.run(() => document.querySelector('[da
 export const codeText = (s: Side) => s.run(() => document.querySelector('[data-testid=verification-code]')?.textContent ?? null);
 export const hasButton = (s: Side, name: string) => s.run((n) => [...document.querySelectorAll('button')].some((b) => b.getAttribute('aria-label') === n), name);
 
-/** Remote video frames decoded so far (getStats, both engines). */
+/** Remote video frames decoded so far, from the newest open RTCPeerConnection's getStats. */
 export const framesDecoded = (s: Side) =>
   s.run(async () => {
     const pcs = (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs;
@@ -70,6 +70,27 @@ export const framesDecoded = (s: Side) =>
       if (r.type === 'inbound-rtp' && r.kind === 'video') frames += (r.framesDecoded as number) ?? 0;
     });
     return frames;
+  });
+
+/**
+ * Remote video frames the page has painted (requestVideoFrameCallback's
+ * presentedFrames on the remote <video>): what the person sees, and the same
+ * measure in both engines.
+ */
+export const framesPresented = (s: Side) =>
+  s.run(() => {
+    type Counted = HTMLVideoElement & { __presented?: number };
+    const video = document.querySelector<Counted>('[data-testid=remote-video]');
+    if (!video) return 0;
+    if (video.__presented === undefined) {
+      video.__presented = 0;
+      const tick = (_now: number, meta: { presentedFrames: number }) => {
+        video.__presented = meta.presentedFrames;
+        video.requestVideoFrameCallback(tick);
+      };
+      video.requestVideoFrameCallback(tick);
+    }
+    return video.__presented;
   });
 
 /** The label of the camera the page sends now (null with the camera off). */

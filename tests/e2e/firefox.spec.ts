@@ -7,7 +7,7 @@
  */
 import { firefoxPath, launchFirefox, type Firefox } from '../helpers/firefox';
 import {
-  chromiumSide, codeText, firefoxSide, framesDecoded, hasButton, negotiations, networkChange, sentVideoLabel, shown, state, verification, type Side,
+  chromiumSide, codeText, firefoxSide, framesPresented, hasButton, negotiations, networkChange, sentVideoLabel, shown, state, verification, type Side,
 } from './cross-browser';
 import { expect, test } from './fixtures';
 
@@ -27,8 +27,8 @@ const expectState = (s: Side, want: string) => expect.poll(() => state(s), { mes
 const expectShown = (s: Side, testId: string, count: number) => expect.poll(() => shown(s, testId), { message: `${s.name} shows ${testId}` }).toBe(count);
 
 async function expectFramesFlowing(s: Side, more = 10): Promise<void> {
-  const start = await framesDecoded(s);
-  await expect.poll(() => framesDecoded(s), { message: `${s.name} decodes remote video`, timeout: 15_000 }).toBeGreaterThan(start + more);
+  const start = await framesPresented(s);
+  await expect.poll(() => framesPresented(s), { message: `${s.name} shows remote video`, timeout: 15_000 }).toBeGreaterThan(start + more);
 }
 
 /**
@@ -40,7 +40,7 @@ async function expectFramesStopped(s: Side): Promise<void> {
   const samples: Array<[number, number]> = [];
   await expect
     .poll(async () => {
-      samples.push([Date.now(), await framesDecoded(s)]);
+      samples.push([Date.now(), await framesPresented(s)]);
       const [t1, f1] = samples.at(-1)!;
       const first = samples.find(([t]) => t1 - t <= 2000)!;
       return t1 - first[0] >= 1750 ? f1 - first[1] : Infinity;
@@ -68,8 +68,12 @@ async function shownCode(s: Side): Promise<string> {
   return (await codeText(s)) ?? '';
 }
 
-/** Everything both directions check: `actor` uses the controls, `viewer` sees the result. */
-async function checkCall(starter: Side, joiner: Side, actor: Side, viewer: Side): Promise<void> {
+/**
+ * Everything both directions check: `actor` uses the controls, `viewer` sees
+ * the result, `restarter`'s network changes (it offers the ICE restart; null:
+ * no restart, see the known bug at the end of this file).
+ */
+async function checkCall(starter: Side, joiner: Side, actor: Side, viewer: Side, restarter: Side | null): Promise<void> {
   await join(joiner, await startCall(starter));
   await expectState(starter, 'connected');
   await expectState(joiner, 'connected');
@@ -106,10 +110,11 @@ async function checkCall(starter: Side, joiner: Side, actor: Side, viewer: Side)
   }
   expect(switched, 'a side with several cameras switched').toBeGreaterThan(0);
 
-  // A network change on the actor's side: an ICE restart, i.e. one more offer and answer.
+  if (restarter === null) return;
+  // A network change on the restarter's side: an ICE restart, i.e. one more offer and answer.
   const sent = async () => (await negotiations(starter)) + (await negotiations(joiner));
   const before = await sent();
-  await networkChange(actor);
+  await networkChange(restarter);
   await expect.poll(sent, { message: 'an ICE restart offer and answer' }).toBeGreaterThanOrEqual(before + 2);
   await expectFramesFlowing(starter);
   await expectFramesFlowing(joiner);
@@ -121,7 +126,7 @@ test('Chromium starts the call, Firefox joins', async ({ peer, server }) => {
   const chromium = chromiumSide(await peer());
   const ff = await firefoxSide(firefox.browser, server.url);
   try {
-    await checkCall(chromium, ff, ff, chromium);
+    await checkCall(chromium, ff, ff, chromium, null);
   } finally {
     await ff.page.close().catch(() => undefined);
   }
@@ -131,7 +136,29 @@ test('Firefox starts the call, Chromium joins', async ({ peer, server }) => {
   const chromium = chromiumSide(await peer());
   const ff = await firefoxSide(firefox.browser, server.url);
   try {
-    await checkCall(ff, chromium, chromium, ff);
+    await checkCall(ff, chromium, chromium, ff, chromium);
+  } finally {
+    await ff.page.close().catch(() => undefined);
+  }
+});
+
+/**
+ * Known bug, found by this file (2026-12-05, Chromium 156 / Firefox ESR 153):
+ * in a call Chromium started (Chromium offered first, Firefox answered), an
+ * ICE restart (offered by either side) often leaves Firefox no longer
+ * painting Chromium's video, while Chromium keeps receiving Firefox's:
+ * 3 of 3 runs with Chromium restarting, about 2 of 3 with Firefox
+ * restarting. Chromium's answer to Firefox's restart offer carries no
+ * `a=ssrc` lines (its first offer did), so Firefox must map Chromium's SSRCs
+ * by MID alone. It fails without the camera switch too. In a call Firefox
+ * started, restarts work (the test above). Turn this one on (drop `.fixme`)
+ * once that is fixed.
+ */
+test.fixme('Chromium starts the call, Firefox joins, an ICE restart keeps video flowing both ways', async ({ peer, server }) => {
+  const chromium = chromiumSide(await peer());
+  const ff = await firefoxSide(firefox.browser, server.url);
+  try {
+    await checkCall(chromium, ff, ff, chromium, chromium);
   } finally {
     await ff.page.close().catch(() => undefined);
   }
