@@ -23,7 +23,7 @@ export default defineConfig({
           name: 'node',
           environment: 'node',
           // bench-smoke: each benchmark in its few-second --smoke mode, so they can't rot.
-          include: ['tests/unit/**/*.test.ts', 'tests/broker/**/*.test.ts', 'tests/bench-smoke/**/*.test.ts'],
+          include: ['tests/unit/**/*.test.ts', 'tests/broker/**/*.test.ts', 'tests/bench-smoke/**/*.test.ts', 'tests/interop/**/*.test.ts'],
           testTimeout: 20_000,
           hookTimeout: 20_000,
         },

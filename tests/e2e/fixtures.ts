@@ -6,7 +6,7 @@ import { startServer, type ServerProcess } from '../helpers/server';
  * RTCPeerConnection the app creates so a test can read getStats(). The app
  * itself exposes no such hook.
  */
-const TRACK_PEER_CONNECTIONS = `(() => {
+export const TRACK_PEER_CONNECTIONS = `(() => {
   const pcs = [];
   Object.defineProperty(window, '__pcs', { value: pcs });
   const Orig = window.RTCPeerConnection;

@@ -1,0 +1,105 @@
+/**
+ * One call page, whichever browser drives it: Playwright's Chromium or
+ * Firefox ESR through puppeteer-core. Checks are written once against this
+ * and read what a person sees (data-state, badges, the code) plus getStats.
+ */
+import type { Page } from '@playwright/test';
+import type { ElementHandle, Browser as PuppeteerBrowser, Page as PuppeteerPage } from 'puppeteer-core';
+import { TRACK_PEER_CONNECTIONS } from './fixtures';
+
+export interface Side {
+  readonly name: string;
+  goto(url: string): Promise<void>;
+  /** Clicks the button with this accessible name (aria-label, else its text), as a user would. */
+  click(name: string | RegExp): Promise<void>;
+  run<T, A = undefined>(fn: (arg: A) => T | Promise<T>, arg?: A): Promise<T>;
+}
+
+export function chromiumSide(page: Page): Side {
+  return {
+    name: 'Chromium',
+    goto: async (url) => void (await page.goto(url)),
+    click: (name) => page.getByRole('button', { name }).click(),
+    run: (fn, arg) => page.evaluate(fn as never, arg) as never,
+  };
+}
+
+/** Finds a visible, enabled button by accessible name, in the page. */
+const BUTTON_BY_NAME = (q: { source: string; flags: string }): HTMLButtonElement | null =>
+  [...document.querySelectorAll('button')].find((b) => {
+    const name = b.getAttribute('aria-label') ?? b.textContent?.trim() ?? '';
+    return new RegExp(q.source, q.flags).test(name) && !b.disabled && b.getClientRects().length > 0;
+  }) ?? null;
+
+export async function firefoxSide(browser: PuppeteerBrowser, baseURL: string): Promise<Side & { page: PuppeteerPage }> {
+  const page = await browser.newPage();
+  await page.evaluateOnNewDocument(TRACK_PEER_CONNECTIONS);
+  await page.evaluateOnNewDocument(() => localStorage.setItem('tandem.debug', '1'));
+  return {
+    name: 'Firefox',
+    page,
+    goto: async (url) => void (await page.goto(new URL(url, baseURL).href)),
+    click: async (name) => {
+      const re = typeof name === 'string' ? new RegExp(`^${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`) : name;
+      const q = { source: re.source, flags: re.flags };
+      const handle = await page.waitForFunction(BUTTON_BY_NAME, { timeout: 15_000 }, q);
+      await (handle.asElement() as ElementHandle<Element>).click();
+      await handle.dispose();
+    },
+    run: (fn, arg) => page.evaluate(fn as never, arg) as never,
+  };
+}
+
+// ---- what the page shows -------------------------------------------------
+
+export const state = (s: Side) => s.run(() => document.querySelector('[data-testid=call-screen]')?.getAttribute('data-state') ?? null);
+export const shown = (s: Side, testId: string) => s.run((id) => document.querySelectorAll(`[data-testid="${id}"]`).length, testId);
+export const negotiations = (s: Side) => s.run(() => Number(document.querySelector('[data-testid=call-screen]')?.getAttribute('data-negotiations') ?? 0));
+export const verification = (s: Side) => s.run(() => document.querySelector('[data-testid=call-screen]')?.getAttribute('data-verification') ?? null);
+export const codeText = (s: Side) => s.run(() => document.querySelector('[data-testid=verification-code]')?.textContent ?? null);
+export const hasButton = (s: Side, name: string) => s.run((n) => [...document.querySelectorAll('button')].some((b) => b.getAttribute('aria-label') === n), name);
+
+/** Remote video frames decoded so far, from the newest open RTCPeerConnection's getStats. */
+export const framesDecoded = (s: Side) =>
+  s.run(async () => {
+    const pcs = (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs;
+    const pc = [...pcs].reverse().find((p) => p.connectionState !== 'closed');
+    if (!pc) return 0;
+    let frames = 0;
+    (await pc.getStats()).forEach((r: Record<string, unknown>) => {
+      if (r.type === 'inbound-rtp' && r.kind === 'video') frames += (r.framesDecoded as number) ?? 0;
+    });
+    return frames;
+  });
+
+/**
+ * Remote video frames the page has painted (requestVideoFrameCallback's
+ * presentedFrames on the remote <video>): what the person sees, and the same
+ * measure in both engines.
+ */
+export const framesPresented = (s: Side) =>
+  s.run(() => {
+    type Counted = HTMLVideoElement & { __presented?: number };
+    const video = document.querySelector<Counted>('[data-testid=remote-video]');
+    if (!video) return 0;
+    if (video.__presented === undefined) {
+      video.__presented = 0;
+      const tick = (_now: number, meta: { presentedFrames: number }) => {
+        video.__presented = meta.presentedFrames;
+        video.requestVideoFrameCallback(tick);
+      };
+      video.requestVideoFrameCallback(tick);
+    }
+    return video.__presented;
+  });
+
+/** The label of the camera the page sends now (null with the camera off). */
+export const sentVideoLabel = (s: Side) =>
+  s.run(() => {
+    const pcs = (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs;
+    const pc = [...pcs].reverse().find((p) => p.connectionState !== 'closed');
+    return pc?.getTransceivers().find((t) => t.receiver.track.kind === 'video')?.sender.track?.label ?? null;
+  });
+
+/** Fires the browser's own `online` event: the app treats it as a network change and restarts ICE. */
+export const networkChange = (s: Side) => s.run(() => void dispatchEvent(new Event('online')));

@@ -1,0 +1,165 @@
+/**
+ * Firefox ESR ↔ Chromium calls through the real server, both ways (either
+ * browser starts the call). What each person would notice: the call
+ * connects, each sees the other's video, mute / camera off / switch camera
+ * show on the other side, both read the same verification code, and an ICE
+ * restart (a network change) renegotiates without dropping the call.
+ */
+import { firefoxPath, launchFirefox, type Firefox } from '../helpers/firefox';
+import {
+  chromiumSide, codeText, firefoxSide, framesPresented, hasButton, negotiations, networkChange, sentVideoLabel, shown, state, verification, type Side,
+} from './cross-browser';
+import { expect, test } from './fixtures';
+
+// Locally a missing firefox-esr skips; with CI=true firefoxPath() throws, so the file fails.
+const executable = firefoxPath();
+test.skip(executable === null, 'firefox-esr is not installed');
+
+let firefox: Firefox;
+test.beforeAll(async () => {
+  firefox = await launchFirefox(executable!);
+});
+test.afterAll(async () => {
+  await firefox?.close();
+});
+
+const expectState = (s: Side, want: string) => expect.poll(() => state(s), { message: `${s.name} data-state`, timeout: 15_000 }).toBe(want);
+const expectShown = (s: Side, testId: string, count: number) => expect.poll(() => shown(s, testId), { message: `${s.name} shows ${testId}` }).toBe(count);
+
+async function expectFramesFlowing(s: Side, more = 10): Promise<void> {
+  const start = await framesPresented(s);
+  await expect.poll(() => framesPresented(s), { message: `${s.name} shows remote video`, timeout: 15_000 }).toBeGreaterThan(start + more);
+}
+
+/**
+ * The other side's camera is really off: at most 3 frames in 2 s. Not zero:
+ * Firefox keeps sending about one black frame a second from a sender whose
+ * track is null (Chromium sends none); a camera sends 30.
+ */
+async function expectFramesStopped(s: Side): Promise<void> {
+  const samples: Array<[number, number]> = [];
+  await expect
+    .poll(async () => {
+      samples.push([Date.now(), await framesPresented(s)]);
+      const [t1, f1] = samples.at(-1)!;
+      const first = samples.find(([t]) => t1 - t <= 2000)!;
+      return t1 - first[0] >= 1750 ? f1 - first[1] : Infinity;
+    }, { message: `${s.name} stops decoding the other camera`, intervals: [250], timeout: 10_000 })
+    .toBeLessThanOrEqual(3);
+}
+
+async function startCall(s: Side): Promise<string> {
+  await s.goto('/');
+  await s.click('Start a call');
+  await expectState(s, 'waiting');
+  const link = await s.run(() => document.querySelector('[data-testid=call-link]')?.textContent ?? '');
+  expect(link).toMatch(/\/call#/);
+  return link;
+}
+
+async function join(s: Side, link: string): Promise<void> {
+  await s.goto(link);
+  await s.click(/^Join/);
+}
+
+async function shownCode(s: Side): Promise<string> {
+  await expect.poll(() => verification(s), { message: `${s.name} verification` }).toBe('ready');
+  if ((await codeText(s)) === null) await s.click('Call quality and verification');
+  return (await codeText(s)) ?? '';
+}
+
+/**
+ * Everything both directions check: `actor` uses the controls, `viewer` sees
+ * the result, `restarter`'s network changes (it offers the ICE restart; null:
+ * no restart, see the known bug at the end of this file).
+ */
+async function checkCall(starter: Side, joiner: Side, actor: Side, viewer: Side, restarter: Side | null): Promise<void> {
+  await join(joiner, await startCall(starter));
+  await expectState(starter, 'connected');
+  await expectState(joiner, 'connected');
+  await expectFramesFlowing(starter);
+  await expectFramesFlowing(joiner);
+
+  const code = await shownCode(starter);
+  expect(code.split(' ')).toHaveLength(4);
+  expect(await shownCode(joiner)).toBe(code);
+
+  await actor.click('Mute microphone');
+  await expectShown(viewer, 'remote-muted', 1);
+  await actor.click('Unmute microphone');
+  await expectShown(viewer, 'remote-muted', 0);
+
+  await actor.click('Camera off');
+  await expectShown(viewer, 'remote-camera-off', 1);
+  expect(await sentVideoLabel(actor)).toBeNull(); // the camera's images no longer leave the device
+  await expectFramesStopped(viewer);
+  await actor.click('Camera on');
+  await expectShown(viewer, 'remote-camera-off', 0);
+  await expectFramesFlowing(viewer);
+
+  // Switch camera where the browser has more than one (Chromium's fake devices;
+  // Firefox's fake media has one camera, so it shows no Switch button).
+  let switched = 0;
+  for (const [switcher, other] of [[actor, viewer], [viewer, actor]] as const) {
+    if (!(await hasButton(switcher, 'Switch camera'))) continue;
+    switched++;
+    const before = await sentVideoLabel(switcher);
+    await switcher.click('Switch camera');
+    await expect.poll(() => sentVideoLabel(switcher), { message: `${switcher.name} sends another camera` }).not.toBe(before);
+    await expectFramesFlowing(other);
+  }
+  expect(switched, 'a side with several cameras switched').toBeGreaterThan(0);
+
+  if (restarter === null) return;
+  // A network change on the restarter's side: an ICE restart, i.e. one more offer and answer.
+  const sent = async () => (await negotiations(starter)) + (await negotiations(joiner));
+  const before = await sent();
+  await networkChange(restarter);
+  await expect.poll(sent, { message: 'an ICE restart offer and answer' }).toBeGreaterThanOrEqual(before + 2);
+  await expectFramesFlowing(starter);
+  await expectFramesFlowing(joiner);
+  expect([await state(starter), await state(joiner)]).toEqual(['connected', 'connected']);
+  expect(await shownCode(joiner)).toBe(code);
+}
+
+test('Chromium starts the call, Firefox joins', async ({ peer, server }) => {
+  const chromium = chromiumSide(await peer());
+  const ff = await firefoxSide(firefox.browser, server.url);
+  try {
+    await checkCall(chromium, ff, ff, chromium, null);
+  } finally {
+    await ff.page.close().catch(() => undefined);
+  }
+});
+
+test('Firefox starts the call, Chromium joins', async ({ peer, server }) => {
+  const chromium = chromiumSide(await peer());
+  const ff = await firefoxSide(firefox.browser, server.url);
+  try {
+    await checkCall(ff, chromium, chromium, ff, chromium);
+  } finally {
+    await ff.page.close().catch(() => undefined);
+  }
+});
+
+/**
+ * Known bug, found by this file (2026-12-05, Chromium 156 / Firefox ESR 153):
+ * in a call Chromium started (Chromium offered first, Firefox answered), an
+ * ICE restart (offered by either side) often leaves Firefox no longer
+ * painting Chromium's video, while Chromium keeps receiving Firefox's:
+ * 3 of 3 runs with Chromium restarting, about 2 of 3 with Firefox
+ * restarting. Chromium's answer to Firefox's restart offer carries no
+ * `a=ssrc` lines (its first offer did), so Firefox must map Chromium's SSRCs
+ * by MID alone. It fails without the camera switch too. In a call Firefox
+ * started, restarts work (the test above). Turn this one on (drop `.fixme`)
+ * once that is fixed.
+ */
+test.fixme('Chromium starts the call, Firefox joins, an ICE restart keeps video flowing both ways', async ({ peer, server }) => {
+  const chromium = chromiumSide(await peer());
+  const ff = await firefoxSide(firefox.browser, server.url);
+  try {
+    await checkCall(chromium, ff, ff, chromium, chromium);
+  } finally {
+    await ff.page.close().catch(() => undefined);
+  }
+});
