@@ -55,20 +55,22 @@ export function QualityPanel(props: { media: () => HTMLMediaElement | undefined 
           <SoundOutput media={props.media} />
           <p class="fine">{call.controls()?.dataSaver() ? 'Video capped at 150 kbit/s, 360p, both ways.' : ''}</p>
           {/* Each symbol with its word: emoji render differently (or as boxes) across platforms, and words can be said aloud. */}
-          <Show when={call.code()} fallback={<p class="code">…</p>}>
-            {(code) => (
-              <ol class="code" data-testid="verification-code" aria-label={`Verification code: ${code().map(verificationWord).join(', ')}`}>
-                <For each={code()}>
-                  {(symbol) => (
-                    <li>
-                      <span class="symbol" aria-hidden="true">{symbol}</span>
-                      <span class="word">{verificationWord(symbol)}</span>
-                    </li>
-                  )}
-                </For>
-              </ol>
-            )}
-          </Show>
+          {/* data-code: the symbols alone, as the other side's screen or a test compares them. */}
+          <ol
+            class="code"
+            data-testid="verification-code"
+            data-code={call.code()?.join(' ') ?? ''}
+            aria-label={call.code() ? `Verification code: ${call.code()!.map(verificationWord).join(', ')}` : 'Verification code: not ready yet'}
+          >
+            <For each={call.code() ?? []} fallback={<li>…</li>}>
+              {(symbol) => (
+                <li>
+                  <span class="symbol" aria-hidden="true">{symbol}</span>
+                  <span class="word">{verificationWord(symbol)}</span>
+                </li>
+              )}
+            </For>
+          </ol>
           <p class="fine" data-testid="verification-hint">{VERIFY_HINT[call.verification()]}</p>
         </section>
       </Show>

@@ -56,7 +56,7 @@ export const state = (s: Side) => s.run(() => document.querySelector('[data-test
 export const shown = (s: Side, testId: string) => s.run((id) => document.querySelectorAll(`[data-testid="${id}"]`).length, testId);
 export const negotiations = (s: Side) => s.run(() => Number(document.querySelector('[data-testid=call-screen]')?.getAttribute('data-negotiations') ?? 0));
 export const verification = (s: Side) => s.run(() => document.querySelector('[data-testid=call-screen]')?.getAttribute('data-verification') ?? null);
-export const codeText = (s: Side) => s.run(() => document.querySelector('[data-testid=verification-code]')?.textContent ?? null);
+export const codeText = (s: Side) => s.run(() => document.querySelector('[data-testid=verification-code]')?.getAttribute('data-code') || null);
 export const hasButton = (s: Side, name: string) => s.run((n) => [...document.querySelectorAll('button')].some((b) => b.getAttribute('aria-label') === n), name);
 
 /** Remote video frames decoded so far, from the newest open RTCPeerConnection's getStats. */

@@ -32,7 +32,7 @@ test.afterAll(async () => {
 async function shownCode(page: Page): Promise<string> {
   await expect(callScreen(page)).toHaveAttribute('data-verification', 'ready');
   if ((await page.getByTestId('verification-code').count()) === 0) await page.getByRole('button', { name: /Call quality/ }).click();
-  return (await page.getByTestId('verification-code').textContent()) ?? '';
+  return (await page.getByTestId('verification-code').getAttribute('data-code')) ?? '';
 }
 
 /** What each call must show: connected, the app's video reaching werift, and one code on both sides. */

@@ -145,7 +145,7 @@ test('a fingerprint swapped in a mid-call ICE-restart offer shows the warning on
     const codeOf = async (page: Page) => {
       await expect(callScreen(page)).toHaveAttribute('data-verification', 'ready');
       if ((await page.getByTestId('verification-code').count()) === 0) await page.getByRole('button', { name: /Call quality/ }).click();
-      return (await page.getByTestId('verification-code').textContent())!;
+      return (await page.getByTestId('verification-code').getAttribute('data-code'))!;
     };
     const code = await codeOf(alice);
     expect(await codeOf(bob)).toBe(code);
