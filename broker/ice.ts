@@ -28,6 +28,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { limitKey } from './ip';
 import { KeyedRateLimit, type Clock } from './limits';
 import type { Logger } from './log';
+import { json, methodNotAllowed } from './respond';
 import type { Metrics } from './metrics';
 import { issueTurnCredential } from './turn';
 
@@ -117,8 +118,7 @@ export class IceEndpoint {
   /** `target` is the raw request target (path + query). */
   serve(req: IncomingMessage, res: ServerResponse, target: string): void {
     if (req.method !== 'GET') {
-      res.writeHead(405, { Allow: 'GET', 'Cache-Control': 'no-store' });
-      res.end();
+      methodNotAllowed(res, 'GET');
       return;
     }
     const address = this.deps.clientAddress(req);
@@ -169,16 +169,4 @@ function clientParam(target: string): string | null {
   const [value] = values;
   // The lookup is an exact match against connected clientIds; this only bounds the work.
   return values.length === 1 && value !== undefined && value.length > 0 && value.length <= 256 ? value : null;
-}
-
-function json(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, {
-    'Content-Type': 'application/json; charset=utf-8',
-    // A credential must not land in a browser, proxy or service-worker cache.
-    'Cache-Control': 'no-store',
-    'Content-Length': String(Buffer.byteLength(text)),
-    ...headers,
-  });
-  res.end(text);
 }

@@ -17,6 +17,7 @@ import { limitKey } from './ip';
 import { KeyedRateLimit, type Clock } from './limits';
 import type { Logger } from './log';
 import { isJson, readBody } from './push';
+import { json, methodNotAllowed } from './respond';
 
 const MAX_BODY_BYTES = 4 * 1024;
 /** A Decline or two per minute is all a phone needs; behind carrier NAT many share an address. */
@@ -40,37 +41,31 @@ export class InboxRelay {
   }
 
   async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    if (req.method !== 'POST') return answer(res, 405, null, { Allow: 'POST' });
+    if (req.method !== 'POST') return methodNotAllowed(res, 'POST');
     const wait = this.perIp.take(limitKey(this.deps.clientAddress(req)));
-    if (wait !== null) return answer(res, 429, { error: 'rate-limited' }, { 'Retry-After': String(wait) });
-    if (this.deps.external) return answer(res, 501, { error: 'inbox relay unavailable' });
-    if (!isJson(req.headers['content-type'])) return answer(res, 415, { error: 'expected application/json' });
+    if (wait !== null) return json(res, 429, { error: 'rate-limited' }, { 'Retry-After': String(wait) });
+    if (this.deps.external) return json(res, 501, { error: 'inbox relay unavailable' });
+    if (!isJson(req.headers['content-type'])) return json(res, 415, { error: 'expected application/json' });
     const body = await readBody(req, MAX_BODY_BYTES);
     if (body === 'aborted') return;
-    if (body === 'too-large') return answer(res, 413, { error: 'too large' }, { Connection: 'close' });
+    if (body === 'too-large') return json(res, 413, { error: 'too large' }, { Connection: 'close' });
     let x: unknown;
     try {
       x = JSON.parse(body.toString('utf8'));
     } catch {
-      return answer(res, 400, { error: 'not JSON' });
+      return json(res, 400, { error: 'not JSON' });
     }
     const { inbox, payload } = (typeof x === 'object' && x !== null ? x : {}) as { inbox?: unknown; payload?: unknown };
-    if (!isInboxId(inbox)) return answer(res, 400, { error: 'inbox must be an inbox id' });
+    if (!isInboxId(inbox)) return json(res, 400, { error: 'inbox must be an inbox id' });
     const bytes = typeof payload === 'string' ? fromBase64Url(payload) : null;
-    if (!bytes || bytes.length === 0 || bytes.length > MAX_INBOX_PAYLOAD_BYTES) return answer(res, 400, { error: 'payload must be base64url, 1..2048 bytes' });
-    if (!this.deps.inbox.relay(inbox)) return answer(res, 429, { error: 'rate-limited' }, { 'Retry-After': '60' });
+    if (!bytes || bytes.length === 0 || bytes.length > MAX_INBOX_PAYLOAD_BYTES) return json(res, 400, { error: 'payload must be base64url, 1..2048 bytes' });
+    if (!this.deps.inbox.relay(inbox)) return json(res, 429, { error: 'rate-limited' }, { 'Retry-After': '60' });
     await new Promise<void>((resolve) => {
       this.deps.broker.publish({ cmd: 'publish', topic: inboxTopic(inbox), payload: Buffer.from(bytes), qos: 1, retain: false, dup: false }, (err) => {
         if (err) this.deps.logger.warn({ err }, 'inbox relay publish failed');
         resolve();
       });
     });
-    answer(res, 202, { ok: true });
+    json(res, 202, { ok: true });
   }
-}
-
-function answer(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  const text = body === null ? '' : JSON.stringify(body);
-  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store', 'Content-Length': String(Buffer.byteLength(text)), ...headers });
-  res.end(text);
 }

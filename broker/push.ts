@@ -32,6 +32,7 @@ import webpush from 'web-push';
 import { limitKey } from './ip';
 import { KeyedRateLimit, type Clock } from './limits';
 import type { Logger } from './log';
+import { json, methodNotAllowed } from './respond';
 import type { Metrics } from './metrics';
 import { checkEndpoint, type PushHostRule } from './push-hosts';
 import { parsePushRequest, type PushRequest } from './push-request';
@@ -103,8 +104,7 @@ export class PushRelay {
 
   async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
     if (req.method !== 'POST') {
-      res.writeHead(405, { Allow: 'POST', 'Cache-Control': 'no-store' });
-      res.end();
+      methodNotAllowed(res, 'POST');
       return;
     }
     const address = this.deps.clientAddress(req);
@@ -228,14 +228,7 @@ export class PushRelay {
 
   private answer(res: ServerResponse, result: PushResult, status: number, body: unknown, headers: Record<string, string> = {}): void {
     this.deps.metrics.pushed(result);
-    const text = JSON.stringify(body);
-    res.writeHead(status, {
-      'Content-Type': 'application/json; charset=utf-8',
-      'Cache-Control': 'no-store',
-      'Content-Length': String(Buffer.byteLength(text)),
-      ...headers,
-    });
-    res.end(text);
+    json(res, status, body, headers);
   }
 }
 
