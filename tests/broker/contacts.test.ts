@@ -45,14 +45,19 @@ describe('saved contacts', () => {
     expect(bob.contacts.incoming).toBeNull();
   });
 
-  it('no answer in 30 s: the caller hears "no answer" and the callee keeps a missed call', async () => {
+  /** Alice rings Bob and his phone shows it; `stopped` resolves when it stops ringing there. */
+  async function ringing() {
     const server = await startTestServer();
     const clock = new FakeClock();
     const { alice, bob, aliceForBob } = await paired(server.mqttUrl, server.mqttUrl, clock);
     const shown = incoming(bob);
     const ring = alice.contacts.ring(aliceForBob, newSecret());
     await shown;
-    const stopped = incoming(bob);
+    return { clock, bob, ring, stopped: incoming(bob) };
+  }
+
+  it('no answer in 30 s: the caller hears "no answer" and the callee keeps a missed call', async () => {
+    const { clock, bob, ring, stopped } = await ringing();
     await clock.advance(30_000);
     await status(ring, 'no-answer');
     expect(await stopped).toBeNull();
@@ -60,13 +65,7 @@ describe('saved contacts', () => {
   });
 
   it('the caller hanging up first stops the ringing and leaves a missed call', async () => {
-    const server = await startTestServer();
-    const clock = new FakeClock();
-    const { alice, bob, aliceForBob } = await paired(server.mqttUrl, server.mqttUrl, clock);
-    const shown = incoming(bob);
-    const ring = alice.contacts.ring(aliceForBob, newSecret());
-    await shown;
-    const stopped = incoming(bob);
+    const { bob, ring, stopped } = await ringing();
     ring.cancel();
     expect(await stopped).toBeNull();
     await changed(bob, () => bob.contacts.list[0]!.missed.length === 1, 'a missed call');
