@@ -7,6 +7,7 @@
  *   GET /api/ice      STUN + a short-lived TURN credential, for a client in a call (ice.ts)
  *   POST /api/push    relays one end-to-end sealed push to a push service (push.ts)
  *   POST /api/inbox   publishes one sealed inbox message for a service worker (inbox-relay.ts)
+ *   GET /api/room     how many others are in a call, before the camera opens (room-status.ts)
  *   GET /metrics      Prometheus text format, only with `Authorization: Bearer <METRICS_TOKEN>` (404 without METRICS_TOKEN)
  *   WS  /mqtt         MQTT 3.1.1 over WebSocket into the embedded Aedes broker
  *   GET anything else the built app (static.ts)
@@ -34,6 +35,7 @@ import { clientAddress, proxyTrust } from './ip';
 import { PushRelay } from './push';
 import { InboxPolicy } from './inbox';
 import { InboxRelay } from './inbox-relay';
+import { RoomStatusEndpoint } from './room-status';
 import { createLogger, type Logger } from './log';
 import { LogBudget } from './log-budget';
 import { Metrics } from './metrics';
@@ -131,6 +133,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   // With config.push.vapid null (an embedder that skipped withVapidKeys), /api/push answers 503.
   const push = new PushRelay({ push: config.push, metrics, logger, clientAddress: (req) => clientAddress(req, trust) });
   const inboxRelay = new InboxRelay({ broker, inbox, logger, clientAddress: (req) => clientAddress(req, trust), external: config.brokerUrl !== null });
+  const roomStatus = new RoomStatusEndpoint({ members: (room) => registry.members(room), clientAddress: (req) => clientAddress(req, trust), external: config.brokerUrl !== null });
   let ready = false;
 
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
@@ -201,6 +204,8 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
         return push.serve(req, res);
       case '/api/inbox':
         return inboxRelay.serve(req, res);
+      case '/api/room':
+        return roomStatus.serve(req, res, target);
       case '/mqtt':
         // Reached only by plain HTTP: WebSocket upgrades to /mqtt never get here.
         return plain(res, 426, 'This endpoint speaks MQTT over WebSocket', { Upgrade: 'websocket' });

@@ -15,6 +15,7 @@ import { Emitter } from '../lib/emitter';
 import type { Logger } from './negotiator';
 import { realClock, type EnvironmentEvents, type EnvironmentPort, type OsCallControls } from './ports';
 import { videoIsSending } from './stats';
+import { fetchRoomStatus } from './occupancy';
 
 /** `localStorage['tandem.debug'] = '1'` turns on debug logs in a production build (tests use it to explain failures). */
 const DEBUG = (() => {
@@ -128,6 +129,7 @@ export function browserPorts(origin: string, onHangupFromOs: () => void): CallPo
         return (params) => new m.MqttSignaling({ ...params, mqtt });
       }),
     fetchConfig: () => fetchClientConfig(origin),
+    roomStatus: (room, peer) => fetchRoomStatus(room, peer),
     onceOnline: () => waitForServer(realClock, wakeOnOnline),
     createIceProvider: (clientId, fallback, onUpdate) => createIceProvider(clientId, fallback, onUpdate),
     createPeerConnection: (config) => new RTCPeerConnection(config),

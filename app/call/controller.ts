@@ -9,7 +9,7 @@
  * Opening a link prepares what the tap doesn't need: camera preview, key
  * derivation, the broker connection. Join takes the place in the room.
  */
-import { clientIdFor, deriveKey, deriveRoomId, isSecret, PROTOCOL_VERSION, type RoomId } from '../../protocol/index';
+import { clientIdFor, deriveKey, deriveRoomId, isSecret, PROTOCOL_VERSION, type PeerId, type RoomId } from '../../protocol/index';
 import type { ClientConfig } from '../signaling/config';
 import type { IceProvider } from '../signaling/ice';
 import { Emitter } from '../lib/emitter';
@@ -17,6 +17,7 @@ import { CallError, isCallError } from './errors';
 import { initialContext, transition } from './machine';
 import { ContactLink } from './contact-link';
 import type { CallPorts, MediaControlsPort, SignalingConnection, SignalingStatus } from './ports';
+import { RoomWatch } from './occupancy';
 import { QualityMonitor } from './quality';
 import { Verifier } from './verifier';
 import { markJoined, recentlyJoined, tabPeer, takeAutojoin, touchJoined } from './rejoin';
@@ -58,6 +59,7 @@ export class Call extends Emitter<CallEvents> {
   private peerSeen: (() => void) | null = null;
   private hangingUp: Promise<void> | null = null;
   private contactLink: ContactLink | null = null;
+  private roomWatch: RoomWatch | null = null;
   /** Batched changes are emitted once, at the end of the outermost batch. */
   private batchDepth = 0;
   private pendingEmit = false;
@@ -153,15 +155,26 @@ export class Call extends Emitter<CallEvents> {
     p.checkSupport();
     const secret = this.secret;
     const signalingP = p.loadSignaling();
-    const mediaP = p.openMedia();
     const configP = p.fetchConfig();
     const certificateP = p.generateCertificate();
     // Awaited below; until then a refusal must not surface as an unhandled rejection.
-    for (const x of [signalingP, mediaP, configP, certificateP]) x.catch(() => undefined);
+    for (const x of [signalingP, configP, certificateP]) x.catch(() => undefined);
     const [room, key] = await Promise.all([deriveRoomId(secret), deriveKey(secret)]);
     this.room = room;
     // A reload, or the link reopened, within a minute of being in this call: straight back in.
     const autojoin = takeAutojoin(secret, p.storage) || recentlyJoined(room, p.clock.now(), p.storage);
+    const { peerId, token } = await tabPeer(room, p.storage);
+    // Someone opening a link asks who is there before the camera opens (issue 16):
+    // a third person's camera never starts for a full call. Start and a return
+    // to our own call skip it: we hold (or just made) the place.
+    if (!autojoin) {
+      const status = await p.roomStatus(room, peerId);
+      if (this.closed) return;
+      if (status?.full) return this.showFull();
+      this.update({ othersInRoom: status?.others ?? null });
+    }
+    const mediaP = p.openMedia();
+    mediaP.catch(() => undefined);
     let config: ClientConfig;
     try {
       config = await configP;
@@ -181,7 +194,6 @@ export class Call extends Emitter<CallEvents> {
     this.update({ relayUnavailable: p.relayOnly() && !config.relay });
     const createSignaling = await signalingP;
     const certificate = await certificateP;
-    const { peerId, token } = await tabPeer(room, p.storage);
     if (this.closed) return;
     const sig = createSignaling({ brokerUrl: config.brokerUrl, room, peerId, token, key, log: p.log });
     this.signaling = sig;
@@ -289,6 +301,28 @@ export class Call extends Emitter<CallEvents> {
     if (this.joinRequested) sig.enter();
     this.update({ phase: autojoin ? 'call' : 'prejoin' });
     this.startSession();
+    if (!this.joinRequested) this.watchRoom(room, peerId);
+  }
+
+  /** While the pre-join screen is open: is the other person (still) waiting, did the call fill up? */
+  private watchRoom(room: RoomId, peer: PeerId): void {
+    const watch = new RoomWatch(this.ports.clock, () => this.ports.roomStatus(room, peer), (status) => {
+      if (this.joinRequested || this.closed) return watch.stop();
+      if (status.full) {
+        watch.stop();
+        void this.signaling?.close();
+        this.showFull();
+      } else this.update({ othersInRoom: status.others });
+    });
+    this.roomWatch = watch;
+    watch.start();
+  }
+
+  /** "This call is full", with nothing of ours left open: no camera, no place. */
+  private showFull(): void {
+    this.controls?.stop();
+    const { context } = transition(initialContext(), { type: 'full' }, this.ports.clock.now());
+    this.update({ state: context.state, phase: 'call' });
   }
 
   private showLocal(stream: MediaStream): void {
@@ -378,6 +412,7 @@ export class Call extends Emitter<CallEvents> {
   /** The person tapped Join (the link's pre-join screen). */
   join(): void {
     if (this.closed) return;
+    this.roomWatch?.stop();
     this.joinRequested = true;
     this.tappedJoin = true;
     // Takes our place in the room; the session starts once the SUBACK says we're in.
@@ -403,6 +438,7 @@ export class Call extends Emitter<CallEvents> {
   close(): void {
     if (this.closed) return;
     for (const u of this.unsubscribe.splice(0)) u();
+    this.roomWatch?.stop();
     this.quality?.close();
     this.contactLink?.close();
     this.sending?.close();

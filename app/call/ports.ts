@@ -7,6 +7,7 @@ import type { IceProvider } from '../signaling/ice';
 import type { CallErrorReason } from './errors';
 import type { CallContext, CallTimings } from './machine';
 import type { Logger } from './negotiator';
+import type { RoomStatus } from './occupancy';
 import type { KeyValueStore } from './rejoin';
 
 /**
@@ -162,6 +163,8 @@ export interface CallPorts {
   /** Starts loading the signaling client (mqtt.js) at once; resolves to its factory. */
   loadSignaling(): Promise<(params: SignalingParams) => SignalingConnection>;
   fetchConfig(): Promise<ClientConfig>;
+  /** Who holds a place in the room, without taking one (occupancy.ts); null = the server can't tell. */
+  roomStatus(room: RoomId, peer: PeerId): Promise<RoomStatus | null>;
   /** Resolves the next time the server answers. */
   onceOnline(): Promise<void>;
   createIceProvider(clientId: string, fallback: RTCIceServer[], onUpdate: (servers: RTCIceServer[]) => void): IceProvider;

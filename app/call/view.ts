@@ -19,6 +19,8 @@ export interface CallView {
   error: CallErrorReason | null;
   /** The other person hung up or vanished and we wait again. */
   remoteLeft: boolean;
+  /** How many others hold a place in the room, as the server last said (pre-join); null = unknown. */
+  othersInRoom: number | null;
   /** No network: the pre-join screen says so and Join waits for it. */
   offline: boolean;
   signaling: SignalingStatus;
@@ -51,6 +53,7 @@ export const initialView = (): CallView => ({
   state: 'connecting',
   error: null,
   remoteLeft: false,
+  othersInRoom: null,
   offline: false,
   signaling: 'connecting',
   joining: false,

@@ -13,7 +13,12 @@ export function PreJoin() {
       </Show>
       <div class="prejoin-panel">
         <h1>Ready to join?</h1>
-        <p>The other person will see and hear you as soon as you join.</p>
+        <Show when={call.othersInRoom() !== null} fallback={<p>The other person will see and hear you as soon as you join.</p>}>
+          {/* From the server's room registry, asked before the camera opened and every 10 s since (issue 16). */}
+          <p class="room-presence" role="status" data-testid="room-presence" data-others={call.othersInRoom()}>
+            {call.othersInRoom()! > 0 ? 'The other person is waiting. They’ll see and hear you as soon as you join.' : 'The other person isn’t here yet. Join, and you’ll wait for them.'}
+          </p>
+        </Show>
         <Show when={call.offline()}>
           <p class="offline" role="status" id="offline-reason">
             You’re offline. Calls need an internet connection; this page will be ready as soon as you’re back online.

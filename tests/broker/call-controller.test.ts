@@ -180,12 +180,51 @@ describe('a call through the controller', () => {
 
   it('a third person who taps Join sees a full room and takes nothing from the call', async () => {
     const [alice, bob] = await connectedPair();
-    const mallory = open('mallory');
+    // The server can't say who is there (another broker, or too slow): Join finds out.
+    const mallory = open('mallory', { overrides: { roomStatus: async () => null } });
     await until(mallory, (v) => v.phase === 'prejoin', 'prejoin');
     mallory.call.join();
     await state(mallory, 'full');
     expect(mallory.call.view.phase).toBe('call');
     expect(alice.call.view.state).toBe('connected');
     expect(bob.call.view.state).toBe('connected');
+  });
+
+  it('the pre-join screen says whether the other person is waiting, and keeps asking', async () => {
+    const bob = open('bob');
+    await until(bob, (v) => v.phase === 'prejoin', 'prejoin');
+    expect(bob.call.view.othersInRoom).toBe(0);
+    const alice = open('alice', { autojoin: true });
+    await state(alice, 'waiting');
+    await t.clock.advance(10_000);
+    await until(bob, (v) => v.othersInRoom === 1, 'the other person is waiting');
+    bob.call.join();
+    await Promise.all([state(alice, 'connected'), state(bob, 'connected')]);
+  });
+
+  it('a third person learns the call is full before their camera opens', async () => {
+    await connectedPair();
+    let cameraOpened = 0;
+    const carol = open('carol', { overrides: { openMedia: async () => Promise.reject(new Error(`camera opened ${++cameraOpened}`)) } });
+    await state(carol, 'full');
+    expect(carol.call.view.phase).toBe('call');
+    expect(carol.call.view.localStream).toBeNull();
+    expect(cameraOpened).toBe(0);
+    expect(carol.signaling()).toBeNull(); // never connected to the broker either
+  });
+
+  it('the call fills up while someone sits on the pre-join screen: "full", and their camera stops', async () => {
+    const alice = open('alice', { autojoin: true });
+    await state(alice, 'waiting');
+    const dave = open('dave');
+    await until(dave, (v) => v.phase === 'prejoin' && v.othersInRoom === 1, 'prejoin, with Alice waiting');
+    const bob = open('bob');
+    await until(bob, (v) => v.phase === 'prejoin', 'prejoin');
+    bob.call.join();
+    await Promise.all([state(alice, 'connected'), state(bob, 'connected')]);
+    await t.clock.advance(10_000);
+    await state(dave, 'full');
+    expect((dave.call.media as unknown as { stopped: boolean }).stopped).toBe(true);
+    expect(alice.call.view.state).toBe('connected');
   });
 });

@@ -3,6 +3,7 @@
  * against the real server.
  */
 import { newSecret } from '../../protocol/index';
+import type { Page } from '@playwright/test';
 import { callScreen, connectedPair, expect, hangUp, expectFramesFlowing, expectState, joinCall, newContext, startCall, test } from './fixtures';
 
 test('no TURN on the server: Relay only is not offered, and an "on" left from elsewhere never blocks a call', async ({ peer }) => {
@@ -147,10 +148,9 @@ test('pasting another call link into the address bar opens that call, after leav
   await expectState(bob, 'waiting');
 });
 
-test('the camera light goes out behind "This call is full"', async ({ peer }) => {
-  const { link } = await connectedPair(peer);
-  const carol = await peer();
-  await carol.addInitScript(() => {
+/** Records every stream getUserMedia hands out, so a test can read the tracks' readyState (the camera light). */
+async function recordStreams(page: Page): Promise<() => Promise<string[]>> {
+  await page.addInitScript(() => {
     const w = window as unknown as { __streams: MediaStream[] };
     w.__streams = [];
     const open = navigator.mediaDevices.getUserMedia.bind(navigator.mediaDevices);
@@ -160,9 +160,54 @@ test('the camera light goes out behind "This call is full"', async ({ peer }) =>
       return s;
     };
   });
-  await joinCall(carol, link);
+  return () => page.evaluate(() => (window as unknown as { __streams: MediaStream[] }).__streams.flatMap((s) => s.getTracks()).map((t) => `${t.kind}:${t.readyState}`));
+}
+
+test('a third person learns "This call is full" before their camera opens', async ({ peer }) => {
+  const { link } = await connectedPair(peer);
+  const carol = await peer();
+  const tracks = await recordStreams(carol);
+  await carol.goto(link);
   await expectState(carol, 'full');
-  const states = () => carol.evaluate(() => (window as unknown as { __streams: MediaStream[] }).__streams.flatMap((s) => s.getTracks()).map((t) => `${t.kind}:${t.readyState}`));
-  await expect.poll(states).toEqual(expect.arrayContaining(['audio:ended', 'video:ended']));
-  expect((await states()).filter((s) => s.endsWith(':live'))).toEqual([]);
+  await expect(carol.getByText('This call is full')).toBeVisible();
+  expect(await tracks()).toEqual([]); // the camera never started
+});
+
+test('pre-join says whether the other person is waiting, and the call filling up meanwhile turns the camera light out', async ({ peer }) => {
+  const alice = await peer();
+  const carol = await peer();
+  const tracks = await recordStreams(carol);
+  // Opened before anyone is there: the screen says so.
+  const secret = newSecret();
+  await carol.goto(`/call#${secret}`);
+  await expect(carol.getByTestId('room-presence')).toHaveText(/isn’t here yet/);
+  // Alice opens the same link and taps Join: within the 10 s re-check, Carol's screen says she is waiting.
+  await joinCall(alice, `/call#${secret}`);
+  await expectState(alice, 'waiting');
+  await expect(carol.getByTestId('room-presence')).toHaveText(/The other person is waiting/, { timeout: 15_000 });
+  expect((await tracks()).sort()).toEqual(['audio:live', 'video:live']);
+  // Bob gets there first; Carol's next check finds the call full, and her camera stops.
+  const bob = await peer();
+  await joinCall(bob, `/call#${secret}`);
+  await expectState(bob, 'connected');
+  await expectState(carol, 'full', 15_000);
+  await expect.poll(async () => (await tracks()).sort()).toEqual(['audio:ended', 'video:ended']);
+});
+
+test('pre-join with a relay on the server: Join and Relay only are apart, the same width, and Join is the bigger one', async ({ peer }) => {
+  const alice = await peer();
+  // The layout with the toggle shown: this server has no TURN, so /config.json says there is a relay for this page only.
+  await alice.route('**/config.json', async (route) => {
+    const res = await route.fetch();
+    await route.fulfill({ response: res, json: { ...(await res.json()), relay: true } });
+  });
+  await alice.goto(`/call#${newSecret()}`);
+  const join = alice.getByRole('button', { name: /^Join/ });
+  const relay = alice.getByRole('button', { name: /^Relay only/ });
+  await expect(join).toBeEnabled();
+  await expect(relay).toBeVisible();
+  const [j, r] = [(await join.boundingBox())!, (await relay.boundingBox())!];
+  expect(r.y - (j.y + j.height), 'gap between Join and Relay only').toBeGreaterThanOrEqual(12);
+  expect(Math.abs(r.width - j.width), 'same width').toBeLessThanOrEqual(1);
+  expect(j.height).toBeGreaterThan(r.height);
 });

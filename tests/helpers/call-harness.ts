@@ -13,6 +13,7 @@ import type { Logger } from '../../app/call/negotiator';
 import type { Clock, EnvironmentEvents, EnvironmentPort, SignalingConnection } from '../../app/call/ports';
 import type { KeyValueStore } from '../../app/call/rejoin';
 import type { MediaControlsState } from '../../app/media/controls';
+import { fetchRoomStatus } from '../../app/call/occupancy';
 import { createIceProvider } from '../../app/signaling/ice';
 import { MqttSignaling } from '../../app/signaling/mqtt';
 import type { ReconnectPolicy } from '../../app/signaling/reconnect';
@@ -201,6 +202,7 @@ export function party(o: PartyOptions): Party {
       return s as SignalingConnection;
     },
     fetchConfig: async () => ({ brokerUrl: o.brokerUrl, iceServers: [], relay: false, vapidPublicKey: null }),
+    roomStatus: (room, peer) => fetchRoomStatus(room, peer, (url, init) => fetch(`${o.origin}${String(url)}`, init)),
     onceOnline: async () => undefined,
     createIceProvider: (clientId, fallback, onUpdate) => createIceProvider(clientId, fallback, onUpdate, { clock: o.clock, fetch: (url, init) => fetch(`${o.origin}${String(url)}`, init) }),
     createPeerConnection: (config) => o.net.factory(config),
