@@ -1,5 +1,6 @@
 import { createSignal, For, Show } from 'solid-js';
 import type { CallErrorReason } from '../call/errors';
+import { androidIntentUrl, opensIntents } from './in-app';
 import { ERROR_ACTIONS, ERROR_MESSAGES, permissionSteps } from './messages';
 import { startNewCall } from './start';
 
@@ -46,6 +47,13 @@ export function ErrorNotice(props: { reason: CallErrorReason; link: string; onLe
             )
           }
         </For>
+        <Show when={props.reason === 'unsupported-browser' && opensIntents() && androidIntentUrl(props.link)}>
+          {(href) => (
+            <a class="primary button-link" href={href()} data-testid="open-in-browser">
+              Open in browser
+            </a>
+          )}
+        </Show>
         <button type="button" class="secondary" onClick={props.onLeave}>
           Back to start
         </button>

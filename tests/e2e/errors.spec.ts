@@ -1,4 +1,4 @@
-import { chromium, type Browser } from '@playwright/test';
+import { chromium, devices, type Browser } from '@playwright/test';
 import { newSecret } from '../../protocol/index';
 import { BASE_ARGS, chromiumPath, FAKE_MEDIA_ARGS } from '../helpers/chromium';
 import { expect, expectState, test } from './fixtures';
@@ -71,6 +71,38 @@ test('a browser that can\'t call offers the link to take elsewhere, and Copy lin
     await expectState(page, 'error');
     await expect(page.getByRole('alert')).toContainText('Open in browser');
     await expect(page.getByRole('button', { name: 'Try again' })).toHaveCount(0);
+    await page.getByRole('button', { name: 'Copy link' }).click();
+    await expect(page.getByRole('button', { name: 'Copied' })).toBeVisible();
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(`${server.url}/call#${secret}`);
+    // Not Android: no intent:// link to offer.
+    await expect(page.getByTestId('open-in-browser')).toHaveCount(0);
+  } finally {
+    await ctx.close();
+  }
+});
+
+test('an in-app browser that has a camera API but refuses without asking: the same way out, and Open in browser on Android', async ({ browser, server }) => {
+  const ctx = await browser.newContext({ ...devices['Pixel 7'], baseURL: server.url, permissions: ['clipboard-read', 'clipboard-write'] });
+  try {
+    // As Android's WebView does when the host app never forwards the permission request:
+    // NotAllowedError at once, while the site's permission still reads "prompt".
+    await ctx.addInitScript(() => {
+      MediaDevices.prototype.getUserMedia = () => Promise.reject(new DOMException('Permission denied', 'NotAllowedError'));
+      const query = Permissions.prototype.query;
+      Permissions.prototype.query = function (d: PermissionDescriptor) {
+        return d.name === ('camera' as PermissionName) ? Promise.resolve({ state: 'prompt' } as PermissionStatus) : query.call(this, d);
+      };
+    });
+    const page = await ctx.newPage();
+    const secret = newSecret();
+    await page.goto(`/call#${secret}`);
+    await expectState(page, 'error');
+    const alert = page.getByRole('alert');
+    await expect(alert).toHaveAttribute('data-error', 'unsupported-browser');
+    await expect(alert).toContainText('Open in browser');
+    await expect(page.getByTestId('permission-steps')).toHaveCount(0); // not "allow the camera in settings": there is no such setting here
+    // Android hands the very link (secret included) to the default browser.
+    await expect(page.getByTestId('open-in-browser')).toHaveAttribute('href', `intent://${new URL(server.url).host}/call#${secret}#Intent;scheme=http;end`);
     await page.getByRole('button', { name: 'Copy link' }).click();
     await expect(page.getByRole('button', { name: 'Copied' })).toBeVisible();
     expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(`${server.url}/call#${secret}`);
