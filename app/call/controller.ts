@@ -15,14 +15,14 @@ import type { IceProvider } from '../signaling/ice';
 import { Emitter } from '../lib/emitter';
 import { CallError, isCallError } from './errors';
 import { initialContext, transition } from './machine';
-import { ContactLink } from './contact-link';
+import type { ContactLink } from './contact-link';
 import type { CallPorts, MediaControlsPort, SignalingConnection, SignalingStatus } from './ports';
 import { RoomWatch } from './occupancy';
-import { QualityMonitor } from './quality';
-import { Verifier } from './verifier';
-import { markJoined, recentlyJoined, tabPeer, takeAutojoin, touchJoined } from './rejoin';
+import type { QualityMonitor } from './quality';
+import { recentlyJoined, tabPeer, takeAutojoin, touchJoined } from './rejoin';
 import { CallSession } from './session';
-import { VideoSending } from './sending';
+import { wireSession } from './wiring';
+import type { VideoSending } from './sending';
 import { withTimeout } from './timers';
 import { initialView, type CallView } from './view';
 
@@ -227,65 +227,20 @@ export class Call extends Emitter<CallEvents> {
       timings: p.timings,
     });
     this.session = s;
-    const link = new ContactLink(room, {
+    const { link, sending, quality } = wireSession(s, {
       ports: p,
-      send: (body) => s.sendToPeer(body),
-      show: (patch) => this.update(patch),
-      refused: () => void this.hangup(),
+      room,
+      view: () => this.v,
+      update: (patch) => this.update(patch),
+      pc: () => this.pc,
+      setPc: (pc) => (this.pc = pc),
+      controls: () => this.controls,
+      peerSeen: () => this.peerSeen?.(),
+      hangup: () => void this.hangup(),
     });
     this.contactLink = link;
-    s.on('state', (ctx) => {
-      this.update({ state: ctx.state === 'idle' ? 'waiting' : ctx.state, remoteLeft: ctx.remoteLeft, error: ctx.error });
-      if (ctx.state === 'full' || ctx.state === 'error') {
-        this.update({ phase: 'call' });
-        // Nothing needs the camera behind "This call is full" or an error: its light goes out.
-        this.controls?.stop();
-      }
-      markJoined(room, ctx.state, p.clock.now(), p.storage);
-      if (ctx.state === 'connecting' || ctx.state === 'connected') link.arrived(ctx.state === 'connected');
-      if (ctx.state === 'connected') sending.apply();
-    });
-    s.on('contact', (m) => link.received(m));
-    s.on('remote-stream', (remoteStream) => this.update({ remoteStream }));
-    // Audio only, data saver and the weak-link pause: sender parameters, never a renegotiation (issue 14).
-    const sending = new VideoSending(() => this.pc, (state) => s.setMediaState(state), p.log);
     this.sending = sending;
-    sending.on('paused', (videoPaused) => this.update({ videoPaused }));
-    s.on('remote-media', (remoteMedia) => {
-      sending.remoteMedia(remoteMedia);
-      this.update({ remoteMedia });
-    });
-    s.on('negotiations', (negotiations) => this.update({ negotiations }));
-    s.on('peer-present', () => this.peerSeen?.());
-    s.on('peer-connection', (pc) => {
-      this.pc = pc;
-      sending.apply();
-      if (!pc) this.update({ quality: null });
-    });
-    this.controls?.attach({
-      replaceVideoTrack: (track) => s.replaceVideoTrack(track),
-      replaceAudioTrack: (track) => s.replaceAudioTrack(track),
-      setMediaState: (state) => sending.localMedia(state),
-      videoIsSending: async () => (this.pc?.connectionState === 'connected' ? p.videoIsSending(this.pc) : true),
-    });
-    const q = new QualityMonitor(p.clock, () => this.pc, () => this.v.state === 'connected');
-    this.quality = q;
-    q.on('quality', (quality) => {
-      sending.sample(quality, p.clock.now());
-      this.update({ quality });
-    });
-    const verifier = new Verifier({
-      sendCommit: (commit) => s.sendToPeer({ type: 'verify-commit', commit }),
-      sendReveal: (nonce) => s.sendToPeer({ type: 'verify-reveal', nonce }),
-      random: (n) => globalThis.crypto.getRandomValues(new Uint8Array(n)),
-    });
-    verifier.on('change', (v) => this.update({ code: v.code, verification: v.status }));
-    s.on('bound', (peer) => {
-      link.bound(peer);
-      verifier.bind(peer);
-    });
-    s.on('fingerprints', (local, remote) => void verifier.fingerprints(local, remote));
-    s.on('verify', (m) => void (m.type === 'verify-commit' ? verifier.onCommit(m.commit) : verifier.onReveal(m.nonce)));
+    this.quality = quality;
     sig.on('status', (status) => this.onSignalingStatus(status));
     // Another version can't make a call with us: tell the person instead of waiting forever.
     // Mid-call it is ignored, so nobody with the link can end a working call this way.
