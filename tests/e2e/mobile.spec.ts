@@ -78,13 +78,26 @@ for (const [name, descriptor] of Object.entries(phones)) {
     const ctx = await newContext(browser, server.url, options);
     try {
       const phone = await ctx.newPage();
+      // The fullest pre-join screen: with the Relay only toggle, which shows only where the server has a relay
+      // (this test server has no TURN, so /config.json says it has one, for this page only).
+      await phone.route('**/config.json', async (route) => {
+        const res = await route.fetch();
+        await route.fulfill({ response: res, json: { ...(await res.json()), relay: true } });
+      });
       await phone.goto(link);
-      await expect(phone.getByRole('button', { name: /^Join/ })).toBeEnabled();
+      const join = phone.getByRole('button', { name: /^Join/ });
+      await expect(join).toBeEnabled();
+      await expect(phone.getByTestId('room-presence')).toHaveText(/The other person is waiting/);
       for (const orientation of ['portrait', 'landscape'] as const) {
         const { width, height } = options.viewport!;
         await phone.setViewportSize(orientation === 'portrait' ? { width, height } : { width: height, height: width });
         await testInfo.attach(`${name}-prejoin-${orientation}.png`, { body: await phone.screenshot(), contentType: 'image/png' });
-        await expectReachable(phone, ['Microphone', 'Camera', 'Audio only', 'Join call']);
+        await expectReachable(phone, ['Microphone', 'Camera', 'Audio only', 'Join call', 'Relay only: off']);
+        // Issue 16: Join and Relay only touched and had different heights. One column now, apart, the same width, Join the larger.
+        const [j, r] = [(await join.boundingBox())!, (await phone.getByRole('button', { name: /^Relay only/ }).boundingBox())!];
+        expect(r.y - (j.y + j.height), `gap between Join and Relay only (${orientation})`).toBeGreaterThanOrEqual(12);
+        expect(Math.abs(r.width - j.width), `same width (${orientation})`).toBeLessThanOrEqual(1);
+        expect(j.height).toBeGreaterThan(r.height);
         // A sensible layout, not just a reachable one: the preview keeps a real share of the screen
         // (stacked in landscape it was squeezed to a 115-line strip, 32 %, on a 640×360 phone).
         const share = await phone.locator('.preview').evaluate((el) => {

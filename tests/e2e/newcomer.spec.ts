@@ -193,21 +193,3 @@ test('pre-join says whether the other person is waiting, and the call filling up
   await expectState(carol, 'full', 15_000);
   await expect.poll(async () => (await tracks()).sort()).toEqual(['audio:ended', 'video:ended']);
 });
-
-test('pre-join with a relay on the server: Join and Relay only are apart, the same width, and Join is the bigger one', async ({ peer }) => {
-  const alice = await peer();
-  // The layout with the toggle shown: this server has no TURN, so /config.json says there is a relay for this page only.
-  await alice.route('**/config.json', async (route) => {
-    const res = await route.fetch();
-    await route.fulfill({ response: res, json: { ...(await res.json()), relay: true } });
-  });
-  await alice.goto(`/call#${newSecret()}`);
-  const join = alice.getByRole('button', { name: /^Join/ });
-  const relay = alice.getByRole('button', { name: /^Relay only/ });
-  await expect(join).toBeEnabled();
-  await expect(relay).toBeVisible();
-  const [j, r] = [(await join.boundingBox())!, (await relay.boundingBox())!];
-  expect(r.y - (j.y + j.height), 'gap between Join and Relay only').toBeGreaterThanOrEqual(12);
-  expect(Math.abs(r.width - j.width), 'same width').toBeLessThanOrEqual(1);
-  expect(j.height).toBeGreaterThan(r.height);
-});
