@@ -149,7 +149,7 @@ phoneTest('"This call is full"', async ({ phone, peer }) => {
   await expectAccessible(carol, 'call full');
 });
 
-phoneTest('the live region says connected, that they muted, that the connection is back to reconnecting, and back', async ({ phone, peer }) => {
+phoneTest('the live region says connected, they muted, camera off, reconnecting, and connected again', async ({ phone, peer }) => {
   const alice = await phone();
   const bob = await peer();
   const link = await startCall(alice);
