@@ -66,12 +66,6 @@ export function CallScreen(props: { onLeave: () => void; onHangUp?: () => void; 
           <Show when={inCall() && call.videoPaused() && !audioOnly()}>
             <p class="hint paused" role="status" data-testid="video-paused">Video paused: weak connection</p>
           </Show>
-          <Show when={inCall() && call.remoteMedia()?.audioMuted}>
-            {/* On their video, naming whose it is: next to our own mic button it read as if we were muted (issue 16). */}
-            <p class="badge remote-badge" data-testid="remote-muted" role="status">
-              They muted their mic
-            </p>
-          </Show>
           <Show when={call.state() === 'waiting'}>
             <Show when={call.ring() === 'ringing'} fallback={<WaitingPanel />}>
               <Ringing onCancel={props.onLeave} />
@@ -80,12 +74,39 @@ export function CallScreen(props: { onLeave: () => void; onHangUp?: () => void; 
           <Show when={inCall() || call.remoteLeft()}>
             <SaveContactButton />
           </Show>
-          <Show when={call.state() === 'connecting'}>
-            <p class="status" aria-live="polite">Connecting…</p>
-          </Show>
-          <Show when={call.state() === 'reconnecting'}>
-            <p class="status" aria-live="polite">Reconnecting…</p>
-          </Show>
+          {/*
+            The screen reader's news of the call (issue 15): one polite live region,
+            present from the first frame of the call screen, whose content changes.
+            A live region inserted together with its text is often not read at all,
+            so the visible status lines are rendered inside it rather than each
+            being its own region. Failures are role="alert" (ErrorNotice, the
+            verification warning).
+          */}
+          <div aria-live="polite" data-testid="call-announcer">
+            <Show when={call.state() === 'connecting'}>
+              <p class="status">Connecting…</p>
+            </Show>
+            <Show when={call.state() === 'reconnecting'}>
+              <p class="status">Reconnecting…</p>
+            </Show>
+            {/* Seen as the picture appearing; heard only through this. */}
+            <Show when={call.state() === 'connected' && call.signaling() !== 'reconnecting'}>
+              <p class="sr-only">Connected</p>
+            </Show>
+            <Show when={call.signaling() === 'reconnecting'}>
+              <p class="hint">Reconnecting to server…</p>
+            </Show>
+            <Show when={inCall() && call.remoteMedia()?.audioMuted}>
+              {/* On their video, naming whose it is: next to our own mic button it read as if we were muted (issue 16). */}
+              <p class="badge remote-badge" data-testid="remote-muted">
+                They muted their mic
+              </p>
+            </Show>
+            {/* The placeholder says it as an image label, which nobody hears when it appears. */}
+            <Show when={remoteCameraOff() && !audioOnly() && !remoteWeak()}>
+              <p class="sr-only">The other person turned their camera off</p>
+            </Show>
+          </div>
           <Show when={inCall() && (call.verification() === 'failed' || (call.verification() === 'changed' && !verifyAcked()))}>
             <div class="hint warning" role="alert" data-testid="verification-warning">
               <p>
@@ -99,9 +120,6 @@ export function CallScreen(props: { onLeave: () => void; onHangUp?: () => void; 
                 </button>
               </Show>
             </div>
-          </Show>
-          <Show when={call.signaling() === 'reconnecting'}>
-            <p class="hint" aria-live="polite">Reconnecting to server…</p>
           </Show>
           <Show when={audioBlocked()}>
             <button

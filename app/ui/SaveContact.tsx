@@ -27,8 +27,10 @@ export function SaveContact(props: { contact: ContactRecord; onDone: () => void 
   // In a portal: above the call's controls, whatever panel opened it.
   return (
     <Portal>
+    {/* A dialog, not a stray form outside every landmark (axe: region); a <form> can't take the role itself. */}
+    <div role="dialog" aria-labelledby="save-contact-title">
     <form class="sheet" data-testid="save-contact" onSubmit={(e) => void submit(e)}>
-      <h2>Save contact</h2>
+      <h2 id="save-contact-title">Save contact</h2>
       <Show when={props.contact.theySaved}>
         <p class="fine">{props.contact.theirName || 'They'} saved you. Save them too, and you can ring each other from Home.</p>
       </Show>
@@ -49,6 +51,7 @@ export function SaveContact(props: { contact: ContactRecord; onDone: () => void 
         </button>
       </div>
     </form>
+    </div>
     </Portal>
   );
 }

@@ -94,13 +94,15 @@ test.describe('network cut for one peer', () => {
     netns.cutMedia();
     await expectState(alice, 'reconnecting', 20_000);
     await expectState(bob, 'reconnecting', 20_000);
-    await expect(alice.getByText('Reconnecting…')).toBeVisible();
+    // Shown, and said by the call's live region (issue 15; a11y.spec.ts tests the region itself).
+    await expect(alice.getByTestId('call-announcer').getByText('Reconnecting…')).toBeVisible();
     await new Promise((r) => setTimeout(r, 20_000)); // keep the network down: the outage is the scenario
     const before = (await stats(alice)).framesDecoded;
     netns.restoreMedia();
     const t0 = Date.now();
     await expectState(alice, 'connected', 5_000);
     await expectState(bob, 'connected', 5_000);
+    await expect(alice.getByTestId('call-announcer')).toHaveText('Connected');
     await expect.poll(async () => (await stats(alice)).framesDecoded, { timeout: 10_000 }).toBeGreaterThan(before);
     console.log(`20 s cut: connected ${Date.now() - t0} ms after the network returned; states ${JSON.stringify(await statesSeen(alice))}`);
     expect(await statesSeen(alice)).toEqual(expect.arrayContaining(['reconnecting', 'connected']));
