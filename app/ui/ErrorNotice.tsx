@@ -1,7 +1,8 @@
 import { createSignal, For, Show } from 'solid-js';
 import type { CallErrorReason } from '../call/errors';
-import { ERROR_ACTIONS, ERROR_MESSAGES, permissionSteps } from './messages';
+import { ERROR_ACTIONS, errorMessage, permissionSteps } from './messages';
 import { startNewCall } from './start';
+import { t } from '../i18n';
 
 /** A failure, what it means, and the buttons that can fix it (issue 16). */
 export function ErrorNotice(props: { reason: CallErrorReason; link: string; onLeave: () => void }) {
@@ -16,7 +17,7 @@ export function ErrorNotice(props: { reason: CallErrorReason; link: string; onLe
       if (el) getSelection()?.selectAllChildren(el);
     }
   };
-  const message = () => ERROR_MESSAGES[props.reason];
+  const message = () => errorMessage(props.reason);
   const actions = () => ERROR_ACTIONS[props.reason];
   return (
     <section class="notice" role="alert" data-error={props.reason}>
@@ -33,21 +34,21 @@ export function ErrorNotice(props: { reason: CallErrorReason; link: string; onLe
           {(action) =>
             action === 'retry' ? (
               <button type="button" class="primary" onClick={() => location.reload()}>
-                Try again
+                {t('common.tryAgain')}
               </button>
             ) : action === 'copy-link' ? (
               <button type="button" class="primary" onClick={() => void copy()}>
-                {copied() ? 'Copied' : 'Copy link'}
+                {copied() ? t('common.copied') : t('common.copyLink')}
               </button>
             ) : (
               <button type="button" class="primary" onClick={startNewCall}>
-                Start a new call
+                {t('common.newCall')}
               </button>
             )
           }
         </For>
         <button type="button" class="secondary" onClick={props.onLeave}>
-          Back to start
+          {t('common.back')}
         </button>
       </div>
     </section>
