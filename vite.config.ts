@@ -35,7 +35,8 @@ export default defineConfig({
         // A manifest has one language: browsers don't pick a translation per person (README "Languages").
         // English, and 'auto' so the name and description are laid out by their own script's direction.
         lang: 'en',
-        dir: 'auto',
+        // The manifest spec allows 'auto'; vite-plugin-pwa's type lists only ltr/rtl.
+        dir: 'auto' as 'ltr',
         display: 'standalone',
         start_url: '/',
         scope: '/',
