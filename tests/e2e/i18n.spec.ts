@@ -73,6 +73,15 @@ test('Home and pre-join are in German from the first paint, with no English left
     await expect(page.locator('html')).toHaveAttribute('dir', 'ltr');
     await expect(page.getByText(de.home.tagline)).toBeVisible();
     await expectNoEnglish(page, 'Home');
+    // The ring notifications take their language from the worker's own navigator.languages (sw/strings.ts): the page's list.
+    await page.evaluate(() => navigator.serviceWorker.ready.then(() => undefined));
+    const worker = ctx.serviceWorkers()[0] ?? (await ctx.waitForEvent('serviceworker'));
+    expect(await worker.evaluate(() => navigator.languages[0])).toBe(LOCALE);
+    // The German chunk is precached with the shell: offline, the app still opens in German.
+    await ctx.setOffline(true);
+    await page.reload();
+    await expect(page.getByRole('button', { name: de.home.start })).toBeVisible();
+    await ctx.setOffline(false);
 
     await page.goto(`/call#${newSecret()}`);
     await expect(page.locator('[data-screen=prejoin]')).toBeVisible();
