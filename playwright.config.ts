@@ -14,6 +14,9 @@ export default defineConfig({
   reporter: [['list']],
   use: {
     browserName: 'chromium',
+    // The app speaks the browser's language (issue 15) and the specs find controls by their English names;
+    // tests/e2e/i18n.spec.ts sets its own locale.
+    locale: 'en-US',
     launchOptions: { executablePath: chromiumPath(), args: CHROMIUM_ARGS },
     trace: 'off',
   },

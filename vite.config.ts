@@ -32,6 +32,11 @@ export default defineConfig({
         name: 'Tandem video calls',
         short_name: 'Tandem',
         description: 'Quick, private two-person video calls from your phone.',
+        // A manifest has one language: browsers don't pick a translation per person (README "Languages").
+        // English, and 'auto' so the name and description are laid out by their own script's direction.
+        lang: 'en',
+        // The manifest spec allows 'auto'; vite-plugin-pwa's type lists only ltr/rtl.
+        dir: 'auto' as 'ltr',
         display: 'standalone',
         start_url: '/',
         scope: '/',

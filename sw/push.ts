@@ -24,6 +24,7 @@ import {
   type InboxId,
   type InboxMessage,
 } from '../protocol/index';
+import { pushStrings, withName } from './strings';
 
 declare const self: ServiceWorkerGlobalScope;
 
@@ -68,23 +69,24 @@ async function onPush(text: string): Promise<void> {
   const { contact, message: m } = opened;
   const windows = await self.clients.matchAll({ type: 'window', includeUncontrolled: true });
   if (windows.some((w) => w.visibilityState === 'visible')) return;
+  const words = pushStrings(self.navigator.languages ?? [self.navigator.language]);
   if (m.type === 'ring') {
     if (!ringIsFresh(m.at, Date.now())) return;
     const data: RingData = { kind: 'ring', secret: m.secret, id: m.id, inbox: contact.id };
-    await self.registration.showNotification(`${contact.name} is calling`, {
-      body: 'Tandem video call',
+    await self.registration.showNotification(withName(words.calling, contact.name), {
+      body: words.body,
       tag: m.id,
       requireInteraction: true,
       icon: '/pwa-192x192.png',
       data,
       // Not in TypeScript's lib yet: action buttons on the notification.
-      ...{ actions: [{ action: 'answer', title: 'Answer' }, { action: 'decline', title: 'Decline' }], renotify: true, vibrate: [400, 200, 400] },
+      ...{ actions: [{ action: 'answer', title: words.answer }, { action: 'decline', title: words.decline }], renotify: true, vibrate: [400, 200, 400] },
     });
     return;
   }
   if (m.type === 'cancel') {
     for (const n of await self.registration.getNotifications({ tag: m.id })) n.close();
-    await self.registration.showNotification(`Missed call from ${contact.name}`, { body: 'Open Tandem to call back.', tag: m.id, icon: '/pwa-192x192.png', data: { kind: 'missed' } });
+    await self.registration.showNotification(withName(words.missed, contact.name), { body: words.missedBody, tag: m.id, icon: '/pwa-192x192.png', data: { kind: 'missed' } });
   }
 }
 

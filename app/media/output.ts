@@ -20,9 +20,11 @@ export const canChooseOutput = (): boolean => typeof HTMLMediaElement !== 'undef
 
 export const canPickOutput = (): boolean => typeof (navigator.mediaDevices as OutputDevices | undefined)?.selectAudioOutput === 'function';
 
+/** `label` is empty until the page has microphone permission; the UI then names it by `n`, its place in the list from 1. */
 export interface SoundDevice {
   id: string;
   label: string;
+  n: number;
 }
 
 /** Outputs the page may use; labels are empty until the page has microphone permission. */
@@ -30,12 +32,12 @@ export async function listOutputs(): Promise<SoundDevice[]> {
   const devices = await navigator.mediaDevices.enumerateDevices();
   return devices
     .filter((d) => d.kind === 'audiooutput')
-    .map((d, i) => ({ id: d.deviceId, label: d.label || (d.deviceId === 'default' || d.deviceId === '' ? 'Default' : `Output ${i + 1}`) }));
+    .map((d, i) => ({ id: d.deviceId, label: d.label, n: i + 1 }));
 }
 
 export async function listMicrophones(): Promise<SoundDevice[]> {
   const devices = await navigator.mediaDevices.enumerateDevices();
-  return devices.filter((d) => d.kind === 'audioinput' && d.deviceId !== '').map((d, i) => ({ id: d.deviceId, label: d.label || `Microphone ${i + 1}` }));
+  return devices.filter((d) => d.kind === 'audioinput' && d.deviceId !== '').map((d, i) => ({ id: d.deviceId, label: d.label, n: i + 1 }));
 }
 
 /** Plays `el` on output `id` ('' = the system default). */

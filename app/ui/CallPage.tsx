@@ -9,6 +9,7 @@ import { callContact } from './contacts';
 import { LeaveGuard } from './LeaveGuard';
 import { navigate } from './router';
 import { CallStoreContext, createCallStore } from './store';
+import { t } from '../i18n';
 
 export default function CallPage(props: { secret: string }) {
   const store = createCallStore(props.secret, location.origin);
@@ -46,7 +47,7 @@ export default function CallPage(props: { secret: string }) {
       <Switch>
         <Match when={store.phase() === 'loading'}>
           <main class="screen center" data-screen="loading" aria-busy="true">
-            <p>Starting your camera…</p>
+            <p>{t('app.startingCamera')}</p>
           </main>
         </Match>
         <Match when={store.phase() === 'prejoin'}>

@@ -9,6 +9,7 @@ import { startNewCall } from './start';
 import { useCall } from './store';
 import { Video } from './Video';
 import { WaitingPanel } from './WaitingPanel';
+import { t } from '../i18n';
 
 export function CallScreen(props: { onLeave: () => void; onHangUp?: () => void; onCallAgain?: () => void }) {
   const call = useCall();
@@ -32,11 +33,11 @@ export function CallScreen(props: { onLeave: () => void; onHangUp?: () => void; 
         </Match>
         <Match when={call.state() === 'full'}>
           <section class="notice">
-            <h1>This call is full</h1>
-            <p>Two people are already in this call. If it was yours, start a new one and send the new link.</p>
+            <h1>{t('call.fullTitle')}</h1>
+            <p>{t('call.fullBody')}</p>
             <div class="row">
-              <button type="button" class="primary" onClick={startNewCall}>Start a new call</button>
-              <button type="button" class="secondary" onClick={props.onLeave}>Back to start</button>
+              <button type="button" class="primary" onClick={startNewCall}>{t('common.newCall')}</button>
+              <button type="button" class="secondary" onClick={props.onLeave}>{t('common.back')}</button>
             </div>
           </section>
         </Match>
@@ -49,22 +50,22 @@ export function CallScreen(props: { onLeave: () => void; onHangUp?: () => void; 
             stream={inCall() ? call.remoteStream() : null}
             class={call.remoteMedia()?.screen ? 'remote screen-share' : 'remote'}
             testid="remote-video"
-            label="The other person"
+            label={t('call.otherPerson')}
             onPlayBlocked={() => setAudioBlocked(true)}
           />
           <Switch>
             <Match when={audioOnly()}>
-              <VideoPlaceholder testid="audio-only" label="Audio only: no video in either direction" text="Audio only" />
+              <VideoPlaceholder testid="audio-only" label={t('call.audioOnlyLabel')} text={t('common.audioOnly')} />
             </Match>
             <Match when={remoteWeak()}>
-              <VideoPlaceholder testid="remote-video-paused" label="Their video is paused: weak connection" text="Video paused: weak connection" />
+              <VideoPlaceholder testid="remote-video-paused" label={t('call.pausedLabel')} text={t('call.paused')} />
             </Match>
             <Match when={remoteCameraOff()}>
-              <VideoPlaceholder testid="remote-camera-off" label="The other person turned their camera off" text="Camera off" />
+              <VideoPlaceholder testid="remote-camera-off" label={t('call.cameraOffLabel')} text={t('common.cameraOff')} />
             </Match>
           </Switch>
           <Show when={inCall() && call.videoPaused() && !audioOnly()}>
-            <p class="hint paused" role="status" data-testid="video-paused">Video paused: weak connection</p>
+            <p class="hint paused" role="status" data-testid="video-paused">{t('call.paused')}</p>
           </Show>
           <Show when={call.state() === 'waiting'}>
             <Show when={call.ring() === 'ringing'} fallback={<WaitingPanel />}>
@@ -84,39 +85,39 @@ export function CallScreen(props: { onLeave: () => void; onHangUp?: () => void; 
           */}
           <div aria-live="polite" data-testid="call-announcer">
             <Show when={call.state() === 'connecting'}>
-              <p class="status">Connecting…</p>
+              <p class="status">{t('call.connecting')}</p>
             </Show>
             <Show when={call.state() === 'reconnecting'}>
-              <p class="status">Reconnecting…</p>
+              <p class="status">{t('call.reconnecting')}</p>
             </Show>
             {/* Seen as the picture appearing; heard only through this. */}
             <Show when={call.state() === 'connected' && call.signaling() !== 'reconnecting'}>
-              <p class="sr-only">Connected</p>
+              <p class="sr-only">{t('call.connected')}</p>
             </Show>
             <Show when={call.signaling() === 'reconnecting'}>
-              <p class="hint">Reconnecting to server…</p>
+              <p class="hint">{t('call.serverReconnecting')}</p>
             </Show>
             <Show when={inCall() && call.remoteMedia()?.audioMuted}>
               {/* On their video, naming whose it is: next to our own mic button it read as if we were muted (issue 16). */}
               <p class="badge remote-badge" data-testid="remote-muted">
-                They muted their mic
+                {t('call.theyMuted')}
               </p>
             </Show>
             {/* The placeholder says it as an image label, which nobody hears when it appears. */}
             <Show when={remoteCameraOff() && !audioOnly() && !remoteWeak()}>
-              <p class="sr-only">The other person turned their camera off</p>
+              <p class="sr-only">{t('call.cameraOffLabel')}</p>
             </Show>
           </div>
           <Show when={inCall() && (call.verification() === 'failed' || (call.verification() === 'changed' && !verifyAcked()))}>
             <div class="hint warning" role="alert" data-testid="verification-warning">
               <p>
                 {call.verification() === 'failed'
-                  ? 'Security check failed: someone may be interfering with this call. Hang up and start a new call.'
-                  : 'The security code changed. Open the call details and compare it again.'}
+                  ? t('call.verifyFailed')
+                  : t('call.verifyChanged')}
               </p>
               <Show when={call.verification() === 'changed'}>
                 <button type="button" class="secondary" onClick={() => setVerifyAcked(true)}>
-                  We compared it
+                  {t('call.compared')}
                 </button>
               </Show>
             </div>
@@ -132,18 +133,18 @@ export function CallScreen(props: { onLeave: () => void; onHangUp?: () => void; 
                 void remoteEl.play().catch(() => setAudioBlocked(true));
               }}
             >
-              Tap to unmute
+              {t('call.tapToUnmute')}
             </button>
           </Show>
           <Show when={inCall()}>
             <QualityPanel media={() => remoteEl} />
           </Show>
-          <Show when={(!call.controls()?.cameraOff() || call.controls()?.sharing()) && !call.controls()?.audioOnly()} fallback={<div class="self self-off" aria-label="Your camera is off" role="img">{call.controls()?.audioOnly() ? 'Audio only' : 'Camera off'}</div>}>
-            <Video stream={selfStream()} muted class={call.controls()?.mirrored() === false ? 'self' : 'self mirrored'} testid="local-video" label="You" />
+          <Show when={(!call.controls()?.cameraOff() || call.controls()?.sharing()) && !call.controls()?.audioOnly()} fallback={<div class="self self-off" aria-label={t('common.yourCameraOff')} role="img">{call.controls()?.audioOnly() ? t('common.audioOnly') : t('common.cameraOff')}</div>}>
+            <Video stream={selfStream()} muted class={call.controls()?.mirrored() === false ? 'self' : 'self mirrored'} testid="local-video" label={t('call.you')} />
           </Show>
           <Show when={call.controls()?.muted()}>
             <p class="self-badge" data-testid="self-muted" aria-hidden="true">
-              You’re muted
+              {t('call.youMuted')}
             </p>
           </Show>
           <Controls onLeave={props.onHangUp ?? props.onLeave} remoteVideo={() => remoteEl} />

@@ -4,8 +4,7 @@ import { isReady, type ContactRecord } from '../contacts/contacts';
 import { online } from './app-state';
 import { callContact, contactList, contacts } from './contacts';
 import { contactStatus, SaveContact } from './SaveContact';
-
-const time = (ms: number): string => new Date(ms).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
+import { clock, t, tp } from '../i18n';
 
 /** Home's contacts: call, call back a missed call, remove; and the person from a recent call, to save. */
 export function ContactList() {
@@ -19,25 +18,25 @@ export function ContactList() {
     callContact(c.id, newSecret());
   };
   return (
-    <section class="contacts" aria-label="Contacts">
+    <section class="contacts" aria-label={t('contacts.title')}>
       <Show when={saving()}>{(c) => <SaveContact contact={c()} onDone={() => setSaving(null)} />}</Show>
       <Show when={ready().length > 0}>
-        <h2>Contacts</h2>
+        <h2>{t('contacts.title')}</h2>
         <ul>
           <For each={ready()}>
             {(c) => (
               <li data-testid="contact">
-                <button type="button" class="primary" disabled={!online()} aria-label={`Call ${c.name}`} onClick={() => call(c)}>
+                <button type="button" class="primary" disabled={!online()} aria-label={t('contacts.call', { name: c.name })} onClick={() => call(c)}>
                   <span aria-hidden="true">📞</span> {c.name}
                 </button>
-                <button type="button" class="secondary small" aria-label={`Remove ${c.name}`} onClick={() => void contacts().then((s) => s.remove(c.id))}>
-                  Remove
+                <button type="button" class="secondary small" aria-label={t('contacts.removeName', { name: c.name })} onClick={() => void contacts().then((s) => s.remove(c.id))}>
+                  {t('contacts.remove')}
                 </button>
                 <Show when={c.missed.length > 0}>
                   <p class="missed" data-testid="missed-call">
-                    Missed call{c.missed.length > 1 ? `s (${c.missed.length})` : ''} at {time(c.missed.at(-1)!)}
+                    {tp('contacts.missed', c.missed.length, { time: clock(c.missed.at(-1)!) })}
                     <button type="button" class="secondary small" disabled={!online()} onClick={() => call(c)}>
-                      Call back
+                      {t('contacts.callBack')}
                     </button>
                   </p>
                 </Show>
@@ -50,9 +49,9 @@ export function ContactList() {
       <For each={unsaved()}>
         {(c) => (
           <p class="fine">
-            {c.theySaved ? `${c.theirName || 'The person from your last call'} saved you.` : 'Want to call the person from your last call again?'}{' '}
+            {c.theySaved ? (c.theirName ? t('contacts.theySavedYou', { name: c.theirName }) : t('contacts.lastCallSavedYou')) : t('contacts.callAgainQuestion')}{' '}
             <button type="button" class="secondary small" onClick={() => setSaving(c)}>
-              Save contact
+              {t('common.saveContact')}
             </button>
           </p>
         )}

@@ -1,6 +1,7 @@
 import { Show } from 'solid-js';
 import { Icon } from './icons';
 import { useCall } from './store';
+import { t } from '../i18n';
 
 function pictureInPicture(video: HTMLVideoElement | undefined): void {
   if (video && document.pictureInPictureEnabled && !document.pictureInPictureElement) void video.requestPictureInPicture().catch(() => undefined);
@@ -12,38 +13,38 @@ export function Controls(props: { onLeave: () => void; remoteVideo: () => HTMLVi
   const c = () => call.controls();
   const inCall = () => call.state() === 'connected' || call.state() === 'reconnecting';
   return (
-    <nav class="controls" aria-label="Call controls">
+    <nav class="controls" aria-label={t('controls.label')}>
       <Show when={c()}>
         {(ctl) => (
           <>
-            <button type="button" aria-label={ctl().muted() ? 'Unmute microphone' : 'Mute microphone'} aria-pressed={ctl().muted()} onClick={() => ctl().toggleMute()}>
+            <button type="button" aria-label={ctl().muted() ? t('controls.unmute') : t('controls.mute')} aria-pressed={ctl().muted()} onClick={() => ctl().toggleMute()}>
               <Icon name={ctl().muted() ? 'micOff' : 'mic'} />
             </button>
-            <button type="button" aria-label={ctl().cameraOff() ? 'Camera on' : 'Camera off'} aria-pressed={ctl().cameraOff()} disabled={ctl().busy() || ctl().audioOnly()} onClick={() => void ctl().toggleCamera()}>
+            <button type="button" aria-label={ctl().cameraOff() ? t('controls.cameraOn') : t('controls.cameraOff')} aria-pressed={ctl().cameraOff()} disabled={ctl().busy() || ctl().audioOnly()} onClick={() => void ctl().toggleCamera()}>
               <Icon name={ctl().cameraOff() ? 'camOff' : 'cam'} />
             </button>
-            <button type="button" aria-label="Audio only" aria-pressed={ctl().audioOnly()} disabled={ctl().busy()} onClick={() => void ctl().toggleAudioOnly()}>
+            <button type="button" aria-label={t('controls.audioOnly')} aria-pressed={ctl().audioOnly()} disabled={ctl().busy()} onClick={() => void ctl().toggleAudioOnly()}>
               <Icon name="headset" />
             </button>
             <Show when={ctl().canSwitchCamera()}>
-              <button type="button" aria-label="Switch camera" disabled={ctl().busy()} onClick={() => void ctl().switchCamera()}>
+              <button type="button" aria-label={t('controls.switchCamera')} disabled={ctl().busy()} onClick={() => void ctl().switchCamera()}>
                 <Icon name="flip" />
               </button>
             </Show>
             <Show when={ctl().canShareScreen()}>
-              <button type="button" aria-label={ctl().sharing() ? 'Stop sharing' : 'Share screen'} aria-pressed={ctl().sharing()} disabled={ctl().busy() || ctl().audioOnly()} onClick={() => void ctl().toggleShare()}>
+              <button type="button" aria-label={ctl().sharing() ? t('controls.stopSharing') : t('controls.shareScreen')} aria-pressed={ctl().sharing()} disabled={ctl().busy() || ctl().audioOnly()} onClick={() => void ctl().toggleShare()}>
                 <Icon name="screen" />
               </button>
             </Show>
             <Show when={inCall() && document.pictureInPictureEnabled}>
-              <button type="button" aria-label="Picture in picture" onClick={() => pictureInPicture(props.remoteVideo())}>
+              <button type="button" aria-label={t('controls.pip')} onClick={() => pictureInPicture(props.remoteVideo())}>
                 <Icon name="pip" />
               </button>
             </Show>
           </>
         )}
       </Show>
-      <button type="button" class="hangup" aria-label="Hang up" onClick={props.onLeave}>
+      <button type="button" class="hangup" aria-label={t('controls.hangUp')} onClick={props.onLeave}>
         <Icon name="hangup" />
       </button>
     </nav>

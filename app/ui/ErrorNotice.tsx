@@ -1,8 +1,9 @@
 import { createSignal, For, Show } from 'solid-js';
 import type { CallErrorReason } from '../call/errors';
 import { androidIntentUrl, opensIntents } from './in-app';
-import { ERROR_ACTIONS, ERROR_MESSAGES, permissionSteps } from './messages';
+import { ERROR_ACTIONS, errorMessage, permissionSteps } from './messages';
 import { startNewCall } from './start';
+import { t } from '../i18n';
 
 /** A failure, what it means, and the buttons that can fix it (issue 16). */
 export function ErrorNotice(props: { reason: CallErrorReason; link: string; onLeave: () => void }) {
@@ -17,7 +18,7 @@ export function ErrorNotice(props: { reason: CallErrorReason; link: string; onLe
       if (el) getSelection()?.selectAllChildren(el);
     }
   };
-  const message = () => ERROR_MESSAGES[props.reason];
+  const message = () => errorMessage(props.reason);
   const actions = () => ERROR_ACTIONS[props.reason];
   return (
     <section class="notice" role="alert" data-error={props.reason}>
@@ -34,15 +35,15 @@ export function ErrorNotice(props: { reason: CallErrorReason; link: string; onLe
           {(action) =>
             action === 'retry' ? (
               <button type="button" class="primary" onClick={() => location.reload()}>
-                Try again
+                {t('common.tryAgain')}
               </button>
             ) : action === 'copy-link' ? (
               <button type="button" class="primary" onClick={() => void copy()}>
-                {copied() ? 'Copied' : 'Copy link'}
+                {copied() ? t('common.copied') : t('common.copyLink')}
               </button>
             ) : (
               <button type="button" class="primary" onClick={startNewCall}>
-                Start a new call
+                {t('common.newCall')}
               </button>
             )
           }
@@ -50,12 +51,12 @@ export function ErrorNotice(props: { reason: CallErrorReason; link: string; onLe
         <Show when={props.reason === 'unsupported-browser' && opensIntents() && androidIntentUrl(props.link)}>
           {(href) => (
             <a class="primary button-link" href={href()} data-testid="open-in-browser">
-              Open in browser
+              {t('common.openInBrowser')}
             </a>
           )}
         </Show>
         <button type="button" class="secondary" onClick={props.onLeave}>
-          Back to start
+          {t('common.back')}
         </button>
       </div>
     </section>

@@ -4,6 +4,7 @@ import { ContactList } from './ContactList';
 import { canInstall, install, showIosHint } from './install';
 import { RelayToggle } from './RelayToggle';
 import { startNewCall } from './start';
+import { t } from '../i18n';
 
 export function Home() {
   return (
@@ -14,27 +15,27 @@ export function Home() {
           <circle cx="40" cy="32" r="16" fill="#0f766e" fill-opacity="0.85" />
         </svg>
         <h1>Tandem</h1>
-        <p class="tagline">Quick, private video calls for two. No account, no app store.</p>
+        <p class="tagline">{t('home.tagline')}</p>
       </div>
       <Show when={!online()}>
         <p class="offline" role="status" id="offline-reason">
-          You’re offline. Calls need an internet connection; Start will work again as soon as you’re back online.
+          {t('home.offline')}
         </p>
       </Show>
       <button type="button" class="primary big" disabled={!online()} aria-describedby={online() ? undefined : 'offline-reason'} onClick={startNewCall}>
-        Start a call
+        {t('home.start')}
       </button>
       <ContactList />
       <RelayToggle />
-      <p class="fine">You get a link to share. Only people with the link can join, and only one of them.</p>
+      <p class="fine">{t('home.linkNote')}</p>
       <Show when={canInstall()}>
         <button type="button" class="secondary" onClick={() => void install()}>
-          Install app
+          {t('home.install')}
         </button>
       </Show>
       <Show when={showIosHint()}>
         <p class="fine" data-testid="ios-install-hint">
-          To install: tap Share, then “Add to Home Screen”.
+          {t('home.iosHint')}
         </p>
       </Show>
     </main>

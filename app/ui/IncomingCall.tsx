@@ -1,6 +1,7 @@
 import { createEffect, onCleanup, Show } from 'solid-js';
 import { ringtoneUrl } from '../media/ringtone';
 import { answerRing, contacts, incomingRing } from './contacts';
+import { t } from '../i18n';
 
 type AudioSessionNavigator = Navigator & { audioSession?: { type: string } };
 
@@ -30,14 +31,14 @@ export function IncomingCall() {
         <section class="incoming" data-testid="incoming-call" role="alertdialog" aria-labelledby="incoming-name" aria-describedby="incoming-what">
           <span class="avatar" aria-hidden="true">👤</span>
           <h1 id="incoming-name">{ring().name}</h1>
-          <p id="incoming-what">is calling you on Tandem</p>
+          <p id="incoming-what">{t('incoming.what')}</p>
           <audio data-testid="ringtone" src={(url ??= ringtoneUrl())} autoplay loop />
           <div class="row">
             <button type="button" class="danger big" onClick={() => void contacts().then((c) => c.decline())}>
-              Decline
+              {t('incoming.decline')}
             </button>
             <button type="button" class="primary big" onClick={() => void answerRing()}>
-              Answer
+              {t('incoming.answer')}
             </button>
           </div>
         </section>

@@ -1,5 +1,6 @@
 import { createSignal, onCleanup, onMount, Show } from 'solid-js';
 import { Portal } from 'solid-js/web';
+import { t } from '../i18n';
 
 /**
  * Back (the Android gesture, the browser button) during a call asks first,
@@ -30,11 +31,11 @@ export function LeaveGuard(props: { active: () => boolean; onLeave: () => void }
     <Show when={asking()}>
       <Portal>
         <div class="sheet" role="alertdialog" aria-labelledby="leave-title" data-testid="leave-call">
-          <h2 id="leave-title">Leave the call?</h2>
-          <p class="fine">The other person will see that you left.</p>
+          <h2 id="leave-title">{t('leave.title')}</h2>
+          <p class="fine">{t('leave.body')}</p>
           <div class="row">
             <button type="button" class="secondary" onClick={() => setAsking(false)}>
-              Stay
+              {t('leave.stay')}
             </button>
             <button
               type="button"
@@ -44,7 +45,7 @@ export function LeaveGuard(props: { active: () => boolean; onLeave: () => void }
                 props.onLeave();
               }}
             >
-              Leave
+              {t('leave.leave')}
             </button>
           </div>
         </div>

@@ -2,6 +2,7 @@ import { Show } from 'solid-js';
 import { setCallPrefs } from '../lib/settings';
 import { Icon } from './icons';
 import { useCall } from './store';
+import { t } from '../i18n';
 
 /**
  * The pre-join choices (issue 14): camera, microphone, audio only. Each tap
@@ -15,18 +16,18 @@ export function MediaChoices() {
       {(ctl) => {
         const remember = () => setCallPrefs({ camera: !ctl().cameraOff(), microphone: !ctl().muted(), audioOnly: ctl().audioOnly() });
         return (
-          <div class="choices" role="group" aria-label="How to join">
+          <div class="choices" role="group" aria-label={t('prejoin.choices')}>
             <button type="button" class="choice" aria-pressed={!ctl().muted()} onClick={() => { ctl().toggleMute(); remember(); }}>
               <Icon name={ctl().muted() ? 'micOff' : 'mic'} />
-              <span>Microphone</span>
+              <span>{t('prejoin.microphone')}</span>
             </button>
             <button type="button" class="choice" aria-pressed={!ctl().cameraOff()} disabled={ctl().busy() || ctl().audioOnly()} onClick={() => void ctl().toggleCamera().then(remember)}>
               <Icon name={ctl().cameraOff() ? 'camOff' : 'cam'} />
-              <span>Camera</span>
+              <span>{t('prejoin.camera')}</span>
             </button>
             <button type="button" class="choice" aria-pressed={ctl().audioOnly()} disabled={ctl().busy()} onClick={() => void ctl().toggleAudioOnly().then(remember)}>
               <Icon name="headset" />
-              <span>Audio only</span>
+              <span>{t('common.audioOnly')}</span>
             </button>
           </div>
         );

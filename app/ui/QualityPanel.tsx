@@ -1,17 +1,15 @@
 import { createSignal, For, Show } from 'solid-js';
-import { verificationWord } from '../../protocol/verification';
 import { Bars } from './icons';
 import type { VerificationStatus } from '../call/verifier';
 import { setCallPrefs } from '../lib/settings';
 import { SoundOutput } from './SoundOutput';
 import { useCall } from './store';
+import { num, t } from '../i18n';
+import type { VerificationSymbol } from '../i18n/en';
 
-const VERIFY_HINT: Record<VerificationStatus, string> = {
-  pending: 'Working out the verification code…',
-  ready: 'Read these symbols to each other out loud. If they match, nobody is listening in.',
-  changed: 'The code changed since it was first shown. Compare it again: if it doesn’t match, hang up.',
-  failed: 'The code couldn’t be confirmed: someone may be interfering with this call. Hang up and start a new call.',
-};
+/** The word of a verification symbol, in the person's language ('' for anything else). */
+const word = (symbol: string): string => t(`verify.words.${symbol as VerificationSymbol}`) ?? '';
+const hint = (status: VerificationStatus): string => t(`verify.${status}`);
 
 /** A small bars button; tapping it opens the details: path, RTT, loss, bitrate and the verification code. */
 export function QualityPanel(props: { media: () => HTMLMediaElement | undefined }) {
@@ -20,22 +18,22 @@ export function QualityPanel(props: { media: () => HTMLMediaElement | undefined 
   const q = () => call.quality();
   return (
     <div class="quality">
-      <button type="button" class="quality-button" aria-label="Call quality and verification" aria-expanded={open()} onClick={() => setOpen(!open())}>
+      <button type="button" class="quality-button" aria-label={t('quality.button')} aria-expanded={open()} onClick={() => setOpen(!open())}>
         <Bars bars={q()?.bars ?? 0} />
       </button>
       <Show when={open()}>
-        <section class="quality-panel" aria-label="Call details">
+        <section class="quality-panel" aria-label={t('quality.details')}>
           <dl>
-            <dt>Connection</dt>
-            <dd data-testid="connection-path">{q()?.path ?? '…'}</dd>
-            <dt>Round trip</dt>
-            <dd data-testid="rtt">{q()?.rttMs != null ? `${q()!.rttMs} ms` : '…'}</dd>
-            <dt>Packet loss</dt>
-            <dd>{q() ? `${q()!.lossPct} %` : '…'}</dd>
-            <dt>Sending</dt>
-            <dd>{q() ? `${q()!.outKbps} kbit/s` : '…'}</dd>
-            <dt>Data used</dt>
-            <dd data-testid="data-used">{q() ? `${q()!.usedMB.toFixed(1)} MB` : '…'}</dd>
+            <dt>{t('quality.connection')}</dt>
+            <dd data-testid="connection-path">{q()?.path ? t(`quality.${q()!.path!}`) : '…'}</dd>
+            <dt>{t('quality.rtt')}</dt>
+            <dd data-testid="rtt">{q()?.rttMs != null ? num(q()!.rttMs!, { style: 'unit', unit: 'millisecond' }) : '…'}</dd>
+            <dt>{t('quality.loss')}</dt>
+            <dd>{q() ? num(q()!.lossPct / 100, { style: 'percent', maximumFractionDigits: 1 }) : '…'}</dd>
+            <dt>{t('quality.sending')}</dt>
+            <dd>{q() ? t('quality.kbps', { n: num(q()!.outKbps) }) : '…'}</dd>
+            <dt>{t('quality.used')}</dt>
+            <dd data-testid="data-used">{q() ? num(q()!.usedMB, { style: 'unit', unit: 'megabyte', minimumFractionDigits: 1, maximumFractionDigits: 1 }) : '…'}</dd>
           </dl>
           <Show when={call.controls()}>
             {(ctl) => (
@@ -48,30 +46,30 @@ export function QualityPanel(props: { media: () => HTMLMediaElement | undefined 
                   setCallPrefs({ dataSaver: ctl().dataSaver() });
                 }}
               >
-                Data saver
+                {t('quality.dataSaver')}
               </button>
             )}
           </Show>
           <SoundOutput media={props.media} />
-          <p class="fine">{call.controls()?.dataSaver() ? 'Video capped at 150 kbit/s, 360p, both ways.' : ''}</p>
+          <p class="fine">{call.controls()?.dataSaver() ? t('quality.saverNote') : ''}</p>
           {/* Each symbol with its word: emoji render differently (or as boxes) across platforms, and words can be said aloud. */}
           {/* data-code: the symbols alone, as the other side's screen or a test compares them. */}
           <ol
             class="code"
             data-testid="verification-code"
             data-code={call.code()?.join(' ') ?? ''}
-            aria-label={call.code() ? `Verification code: ${call.code()!.map(verificationWord).join(', ')}` : 'Verification code: not ready yet'}
+            aria-label={call.code() ? t('verify.label', { words: call.code()!.map(word).join(', ') }) : t('verify.notReady')}
           >
             <For each={call.code() ?? []} fallback={<li>…</li>}>
               {(symbol) => (
                 <li>
                   <span class="symbol" aria-hidden="true">{symbol}</span>
-                  <span class="word">{verificationWord(symbol)}</span>
+                  <span class="word">{word(symbol)}</span>
                 </li>
               )}
             </For>
           </ol>
-          <p class="fine" data-testid="verification-hint">{VERIFY_HINT[call.verification()]}</p>
+          <p class="fine" data-testid="verification-hint">{hint(call.verification())}</p>
         </section>
       </Show>
     </div>

@@ -1,6 +1,7 @@
 import { createResource, createSignal, Match, Switch } from 'solid-js';
 import { relayOnly, setRelayOnly } from '../lib/settings';
 import { fetchClientConfig } from '../signaling/config';
+import { t } from '../i18n';
 
 /**
  * Privacy setting: send everything through the relay server, so the other
@@ -20,14 +21,14 @@ export function RelayToggle() {
     <Switch>
       <Match when={relay() === true}>
         <button type="button" class="secondary toggle" aria-pressed={on()} onClick={toggle}>
-          {on() ? 'Relay only: on (your IP stays hidden)' : 'Relay only: off'}
+          {on() ? t('relay.on') : t('relay.off')}
         </button>
       </Match>
       <Match when={relay() === false && on()}>
         <p class="fine relay-missing" role="status" data-testid="relay-unavailable">
-          Relay only is on, but this server has no relay server, so calls connect directly and the other person can see your IP address.{' '}
+          {t('relay.missing')}{' '}
           <button type="button" class="secondary small" onClick={toggle}>
-            Turn Relay only off
+            {t('relay.turnOff')}
           </button>
         </p>
       </Match>

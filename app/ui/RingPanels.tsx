@@ -3,6 +3,7 @@ import type { RingStatus } from '../call/ports';
 import { contactList } from './contacts';
 import { contactStatus, SaveContact } from './SaveContact';
 import { useCall } from './store';
+import { t } from '../i18n';
 
 /** What the call screen's `data-state` says while a call to a contact rings or after it was refused. */
 export function ringState(ring: RingStatus | null, state: string): string | null {
@@ -17,11 +18,11 @@ export function Ringing(props: { onCancel: () => void }) {
   const call = useCall();
   return (
     <section class="waiting-panel" aria-live="polite">
-      <h2>Calling {call.ringName()}…</h2>
-      <p>Their phone is ringing.</p>
+      <h2>{t('ring.calling', { name: call.ringName() ?? '' })}</h2>
+      <p>{t('ring.ringing')}</p>
       <div class="row">
         <button type="button" class="secondary" onClick={props.onCancel}>
-          Cancel
+          {t('ring.cancel')}
         </button>
       </div>
     </section>
@@ -32,21 +33,21 @@ export function Ringing(props: { onCancel: () => void }) {
 export function RingEnded(props: { onAgain: () => void; onLeave: () => void }) {
   const call = useCall();
   const title = () => {
-    const name = call.ringName() ?? 'They';
-    if (call.ring() === 'busy') return `${name} is in another call`;
-    if (call.ring() === 'no-answer') return `${name} didn't answer`;
-    return `${name} can't talk now`;
+    const name = call.ringName() ?? t('common.they');
+    if (call.ring() === 'busy') return t('ring.busy', { name });
+    if (call.ring() === 'no-answer') return t('ring.noAnswer', { name });
+    return t('ring.declined', { name });
   };
   return (
     <section class="notice" role="status">
       <h1>{title()}</h1>
-      <p>{call.ring() === 'no-answer' ? 'They’ll see a missed call from you.' : 'Try again later, or send them a message.'}</p>
+      <p>{call.ring() === 'no-answer' ? t('ring.missedNote') : t('ring.tryLater')}</p>
       <div class="row">
         <button type="button" class="primary" onClick={props.onAgain}>
-          Call again
+          {t('ring.callAgain')}
         </button>
         <button type="button" class="secondary" onClick={props.onLeave}>
-          Back to start
+          {t('common.back')}
         </button>
       </div>
     </section>
@@ -70,7 +71,7 @@ export function SaveContactButton() {
               <p class="chip" role="status">{contactStatus(c())}</p>
             </Show>
             <button type="button" class="secondary chip" onClick={() => setOpen(true)}>
-              Save contact
+              {t('common.saveContact')}
             </button>
           </Show>
         </div>

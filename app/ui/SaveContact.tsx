@@ -3,6 +3,7 @@ import { Portal } from 'solid-js/web';
 import type { ContactRecord } from '../contacts/contacts';
 import { myName, setMyName } from '../lib/settings';
 import { contacts } from './contacts';
+import { t } from '../i18n';
 
 /**
  * "Save contact": what to call them (their own name as a suggestion) and
@@ -30,24 +31,24 @@ export function SaveContact(props: { contact: ContactRecord; onDone: () => void 
     {/* A dialog, not a stray form outside every landmark (axe: region); a <form> can't take the role itself. */}
     <div role="dialog" aria-labelledby="save-contact-title">
     <form class="sheet" data-testid="save-contact" onSubmit={(e) => void submit(e)}>
-      <h2 id="save-contact-title">Save contact</h2>
+      <h2 id="save-contact-title">{t('common.saveContact')}</h2>
       <Show when={props.contact.theySaved}>
-        <p class="fine">{props.contact.theirName || 'They'} saved you. Save them too, and you can ring each other from Home.</p>
+        <p class="fine">{t('save.theySaved', { name: props.contact.theirName || t('common.they') })}</p>
       </Show>
       <label>
-        Their name
+        {t('save.theirName')}
         <input name="name" value={name()} maxLength={64} required autocomplete="off" onInput={(e) => setName(e.currentTarget.value)} />
       </label>
       <label>
-        Your name on their phone
+        {t('save.yourName')}
         <input name="mine" value={mine()} maxLength={64} autocomplete="nickname" onInput={(e) => setMine(e.currentTarget.value)} />
       </label>
       <div class="row">
         <button type="button" class="secondary" onClick={() => props.onDone()}>
-          Not now
+          {t('save.notNow')}
         </button>
         <button type="submit" class="primary" disabled={saving() || name().trim() === ''}>
-          Save
+          {t('save.save')}
         </button>
       </div>
     </form>
@@ -58,8 +59,8 @@ export function SaveContact(props: { contact: ContactRecord; onDone: () => void 
 
 /** One line about where a contact stands, for the call screen and Home. */
 export function contactStatus(c: ContactRecord): string {
-  if (c.iSaved && c.theySaved) return `${c.name} is saved. Call them from Home any time.`;
-  if (c.iSaved) return `Saved. Waiting for ${c.name} to save you too.`;
-  if (c.theySaved) return `${c.theirName || 'They'} saved you as a contact.`;
+  if (c.iSaved && c.theySaved) return t('contacts.statusReady', { name: c.name });
+  if (c.iSaved) return t('contacts.statusWaiting', { name: c.name });
+  if (c.theySaved) return t('contacts.statusTheySaved', { name: c.theirName || t('common.they') });
   return '';
 }

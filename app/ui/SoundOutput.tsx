@@ -1,6 +1,7 @@
 import { createSignal, For, onCleanup, onMount, Show } from 'solid-js';
 import { canChooseOutput, canPickOutput, currentOutput, listMicrophones, listOutputs, pickOutput, useOutput, type SoundDevice } from '../media/output';
 import { useCall } from './store';
+import { t } from '../i18n';
 
 /**
  * Where the sound plays (issue 14), in the call details. One of three
@@ -34,22 +35,22 @@ export function SoundOutput(props: { media: () => HTMLMediaElement | undefined }
     <>
       <Show when={canChooseOutput() && outputs().length > 0}>
         <label class="field">
-          Sound output
+          {t('sound.output')}
           <select data-testid="sound-output" value={output()} onChange={(e) => void choose(e.currentTarget.value)}>
-            <For each={outputs()}>{(d) => <option value={d.id === 'default' ? '' : d.id}>{d.label}</option>}</For>
+            <For each={outputs()}>{(d) => <option value={d.id === 'default' ? '' : d.id}>{d.label || (d.id === 'default' || d.id === '' ? t('sound.default') : t('sound.outputN', { n: d.n }))}</option>}</For>
           </select>
         </label>
       </Show>
       <Show when={!canChooseOutput() && canPickOutput()}>
         <button type="button" class="secondary toggle" onClick={() => void pickOutput().then((id) => (id === null ? undefined : choose(id)))}>
-          Choose sound output
+          {t('sound.choose')}
         </button>
       </Show>
       <Show when={!canChooseOutput() && !canPickOutput() && mics().length > 1 && call.controls()}>
         <label class="field">
-          Microphone and sound (headset)
+          {t('sound.headset')}
           <select data-testid="microphone" onChange={(e) => void call.controls()?.switchMicrophone(e.currentTarget.value)}>
-            <For each={mics()}>{(d) => <option value={d.id}>{d.label}</option>}</For>
+            <For each={mics()}>{(d) => <option value={d.id}>{d.label || t('sound.microphoneN', { n: d.n })}</option>}</For>
           </select>
         </label>
       </Show>

@@ -1,6 +1,7 @@
 import { createResource, createSignal, Show } from 'solid-js';
 import { askToNotifyOnJoin } from './arrival';
 import { useCall } from './store';
+import { t } from '../i18n';
 
 /** The link to share while alone in the call: copy, share sheet, QR code. */
 export function WaitingPanel() {
@@ -26,26 +27,26 @@ export function WaitingPanel() {
   const canShare = typeof navigator.share === 'function';
   const share = () => {
     askToNotifyOnJoin();
-    return navigator.share({ title: 'Tandem call', text: 'Join my video call', url: call.link }).catch(() => undefined);
+    return navigator.share({ title: t('waiting.shareTitle'), text: t('waiting.shareText'), url: call.link }).catch(() => undefined);
   };
   return (
     <section class="waiting-panel" aria-live="polite">
-      <h2>{call.remoteLeft() ? 'The other person left' : 'Waiting for the other person'}</h2>
-      <p>{call.remoteLeft() ? 'Wait for them to come back, or send the link to someone else.' : 'Send them this link. It works for one person.'}</p>
+      <h2>{call.remoteLeft() ? t('waiting.left') : t('waiting.waiting')}</h2>
+      <p>{call.remoteLeft() ? t('waiting.leftBody') : t('waiting.send')}</p>
       <p class="link" id="call-link" data-testid="call-link">{call.link}</p>
       {/* On phones the share sheet is the quickest way into a chat: Share comes first and stands out; Copy is the fallback. */}
       <div class="row">
         <Show when={canShare}>
           <button type="button" class="primary" onClick={share}>
-            Share link
+            {t('waiting.share')}
           </button>
         </Show>
         <button type="button" class={canShare ? 'secondary' : 'primary'} onClick={copy}>
-          {copied() ? 'Copied' : 'Copy link'}
+          {copied() ? t('common.copied') : t('common.copyLink')}
         </button>
       </div>
       {/* eslint-disable-next-line solid/no-innerhtml -- SVG generated locally by the uqr library from our own link */}
-      <Show when={qr()}>{(svg) => <div class="qr" role="img" aria-label="QR code of the call link" innerHTML={svg()} />}</Show>
+      <Show when={qr()}>{(svg) => <div class="qr" role="img" aria-label={t('waiting.qr')} innerHTML={svg()} />}</Show>
     </section>
   );
 }

@@ -6,9 +6,9 @@
  */
 import { createEffect, on, onCleanup, type Accessor } from 'solid-js';
 import { joinSoundUrl } from '../media/ringtone';
+import { t } from '../i18n';
 
 const TITLE = 'Tandem';
-export const JOINED_TITLE = '● They joined · Tandem';
 
 let sound: HTMLAudioElement | null = null;
 
@@ -28,11 +28,11 @@ function chime(): void {
 
 async function notify(): Promise<void> {
   if (typeof Notification === 'undefined' || Notification.permission !== 'granted') return;
-  const options = { body: 'Your Tandem call has started.', tag: 'tandem-joined', icon: '/pwa-192x192.png' };
+  const options = { body: t('arrival.body'), tag: 'tandem-joined', icon: '/pwa-192x192.png' };
   // Android Chrome allows notifications only through the service worker.
   const reg = await navigator.serviceWorker?.getRegistration().catch(() => undefined);
-  if (reg) await reg.showNotification('The other person joined', options);
-  else new Notification('The other person joined', options);
+  if (reg) await reg.showNotification(t('arrival.title'), options);
+  else new Notification(t('arrival.title'), options);
 }
 
 /** Watches the call's state; cues once per arrival (the joiner itself never waited, so it gets none). */
@@ -43,7 +43,7 @@ export function watchArrival(state: Accessor<string>): void {
       chime();
       navigator.vibrate?.(200);
       if (document.visibilityState === 'hidden') {
-        document.title = JOINED_TITLE;
+        document.title = t('arrival.tabTitle');
         void notify().catch(() => undefined);
       }
     }),

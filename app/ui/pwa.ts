@@ -1,33 +1,48 @@
 /**
- * Service worker registration and updates (workbox-window). A new version
- * waits until the person taps Reload, and the prompt is never shown during
- * a call: the shell reads `updateReady() && !inCall()`.
+ * Service worker registration and updates. A new version waits until the
+ * person taps Reload, and the prompt is never shown during a call: the shell
+ * reads `updateReady() && !inCall()`.
+ * Written against the ServiceWorker API directly rather than workbox-window:
+ * the three things we use (a worker waiting, SKIP_WAITING, reload on
+ * controllerchange) cost ~0.3 KB here against 2.1 KB gzip, which the
+ * language catalogs needed (issue 15, scripts/check-size.ts).
  */
 import { createSignal } from 'solid-js';
-import type { Workbox } from 'workbox-window';
 
 const [updateReady, setUpdateReady] = createSignal(false);
 export { updateReady };
 
-let wb: Workbox | null = null;
+let reg: ServiceWorkerRegistration | null = null;
 const CHECK_EVERY_MS = 60 * 60 * 1000;
+
+/** A worker that has installed while another one controls this page is an update waiting for us (the first install claims the page, sw.ts). */
+function watch(worker: ServiceWorker | null): void {
+  if (!worker) return;
+  const check = () => {
+    if (worker.state === 'installed' && navigator.serviceWorker.controller) setUpdateReady(true);
+  };
+  check();
+  worker.addEventListener('statechange', check);
+}
 
 export async function registerServiceWorker(): Promise<void> {
   if (!('serviceWorker' in navigator) || import.meta.env.DEV) return;
-  const { Workbox } = await import('workbox-window');
-  wb = new Workbox('/sw.js', { scope: '/' });
-  wb.addEventListener('waiting', () => setUpdateReady(true));
-  await wb.register();
+  const r = await navigator.serviceWorker.register('/sw.js', { scope: '/' });
+  reg = r;
+  watch(r.waiting);
+  watch(r.installing);
+  r.addEventListener('updatefound', () => watch(r.installing));
   // Long-lived home-screen apps rarely navigate: look for updates now and then.
-  setInterval(() => void wb?.update(), CHECK_EVERY_MS);
+  setInterval(() => void r.update().catch(() => undefined), CHECK_EVERY_MS);
   document.addEventListener('visibilitychange', () => {
-    if (document.visibilityState === 'visible') void wb?.update();
+    if (document.visibilityState === 'visible') void r.update().catch(() => undefined);
   });
 }
 
 /** Activates the waiting worker, then reloads once it controls the page. */
 export function applyUpdate(): void {
-  if (!wb) return;
-  wb.addEventListener('controlling', () => location.reload());
-  wb.messageSkipWaiting();
+  const waiting = reg?.waiting;
+  if (!waiting) return;
+  navigator.serviceWorker.addEventListener('controllerchange', () => location.reload(), { once: true });
+  waiting.postMessage({ type: 'SKIP_WAITING' });
 }

@@ -31,6 +31,8 @@ export async function launchFirefox(executablePath: string): Promise<Firefox> {
       'media.navigator.permission.disabled': true,
       // Autoplay of the remote video with sound, as after a user's tap.
       'media.autoplay.default': 0,
+      // The app speaks navigator.languages' first language (issue 15); the checks click English names.
+      'intl.accept_languages': 'en-US',
     },
   });
   return {
