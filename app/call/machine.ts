@@ -67,6 +67,8 @@ export type CallEvent =
   | { type: 'remote-left' }
   | { type: 'peer-connection'; state: PeerConnectionState }
   | { type: 'network-change' }
+  /** Connected, yet no RTP arrives (quality.ts STALL_MS); `again`: an ICE restart already didn't help. */
+  | { type: 'media-stalled'; again: boolean }
   | { type: 'timer'; name: TimerName }
   | { type: 'hangup' }
   | { type: 'error'; reason: CallErrorReason };
@@ -137,6 +139,10 @@ export function transition(ctx: CallContext, event: CallEvent, now: number, t: C
       if (ctx.state === 'connected') return { context: ctx, effects: [{ type: 'restart-ice' }] };
       if (ctx.state !== 'reconnecting') return stay;
       return { context: { ...ctx, lostAt: ctx.lostAt ?? now }, effects: [{ type: 'restart-ice' }, { type: 'set-timer', name: 'restart-timeout', ms: t.restartTimeoutMs }] };
+    case 'media-stalled':
+      // Seen between Firefox and Chromium after an ICE restart: one direction dead, ICE still `connected`.
+      if (ctx.state !== 'connected') return stay;
+      return { context: ctx, effects: [{ type: event.again ? 'rebuild-connection' : 'restart-ice' }] };
     case 'timer':
       return onTimer(ctx, event.name, now, t);
     case 'hangup':

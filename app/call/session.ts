@@ -98,6 +98,11 @@ export class CallSession extends Emitter<SessionEvents> {
     if (!this.closed) this.dispatch({ type: 'network-change' });
   }
 
+  /** Connected, but nothing received for a while (quality.ts): restart ICE, or after a restart that didn't help, rebuild. */
+  mediaStalled(again: boolean): void {
+    if (!this.closed) this.dispatch({ type: 'media-stalled', again });
+  }
+
   /** Replaces the outgoing video without renegotiation (camera switch, camera off, screen share). */
   async replaceVideoTrack(track: MediaStreamTrack | null): Promise<void> {
     if (this.closed) return;

@@ -83,6 +83,11 @@ export function wireSession(s: CallSession, h: SessionHost): SessionFeatures {
     sending.sample(quality, p.clock.now());
     h.update({ quality });
   });
+  // One direction dead while ICE still says connected: an ICE restart first, then a fresh connection.
+  q.on('stalled', (times) => {
+    p.log.warn('no media received while connected', { times });
+    s.mediaStalled(times > 1);
+  });
   const verifier = new Verifier({
     sendCommit: (commit) => s.sendToPeer({ type: 'verify-commit', commit }),
     sendReveal: (nonce) => s.sendToPeer({ type: 'verify-reveal', nonce }),

@@ -143,32 +143,16 @@ test('Firefox starts the call, Chromium joins', async ({ peer, server }) => {
 });
 
 /**
- * Known bug, found by this file (2026-12-05, Chromium 156 / Firefox ESR 153):
- * in a call Chromium started (Chromium offered first, Firefox answered), an
- * ICE restart (offered by either side) often leaves Firefox no longer
- * painting Chromium's video, while Chromium keeps receiving Firefox's:
- * 3 of 3 runs with Chromium restarting, about 2 of 3 with Firefox
- * restarting. Chromium's answer to Firefox's restart offer carries no
- * `a=ssrc` lines (its first offer did), so Firefox must map Chromium's SSRCs
- * by MID alone. It fails without the camera switch too. In a call Firefox
- * started, restarts work (the test above). Turn this one on (drop `.fixme`)
- * once that is fixed.
- *
- * Narrowed down (2026-12-05, third session; getStats on both sides, Chromium
- * restarting): what triggers it is Firefox's Camera off then Camera on
- * (replaceTrack(null), then a new track) before the restart: 3 of 3 runs
- * froze with it, 0 of 1 without any control touched. Then the whole
- * Chromium → Firefox direction stops, audio too (Firefox's inbound audio
- * packets 291 → 306 in 12 s, video 148 → 160), while Firefox → Chromium
- * flows on. Chromium moves to a new candidate pair (its new local candidate,
- * Firefox's same address) that is `succeeded` but has received 0 bytes;
- * Firefox keeps sending on the old pair and lists no candidate pair at all
- * after the restart, as if its side of the restart never completed. SDP,
- * SSRCs and codecs are unchanged. A likely way around it in the app: a
- * media watchdog (no inbound RTP for a few seconds while `connected`
- * rebuilds the connection) rather than waiting for ICE to notice.
+ * A bug this file found (2026-12-05, Chromium 156 / Firefox ESR 153): in a
+ * call Chromium started, Firefox's Camera off then Camera on before an ICE
+ * restart leaves one direction dead after the restart, audio too, while ICE
+ * stays `connected` (getStats: Chromium's new candidate pair `succeeded` with
+ * 0 bytes received; Firefox lists no candidate pair). It froze 3 of 3 runs.
+ * The app now watches for it (quality.ts: connected, yet no RTP for 4 s →
+ * an ICE restart, and if that doesn't help, a fresh connection), and this
+ * test proves the call comes back: 4 of 4 runs.
  */
-test.fixme('Chromium starts the call, Firefox joins, an ICE restart keeps video flowing both ways', async ({ peer, server }) => {
+test('Chromium starts the call, Firefox joins, and after an ICE restart video flows both ways again', async ({ peer, server }) => {
   const chromium = chromiumSide(await peer());
   const ff = await firefoxSide(firefox.browser, server.url);
   try {

@@ -54,6 +54,16 @@ describe('call state machine', () => {
     expect(after.ctx).toMatchObject({ state: 'error', error: 'connect-timeout' });
   });
 
+  it('connected but receiving nothing: an ICE restart, then a fresh connection; never while not connected', () => {
+    const first = drive([...inCall, { type: 'media-stalled', again: false }]);
+    expect(first.ctx.state).toBe('connected');
+    expect(first.effects.at(-1)).toEqual({ type: 'restart-ice' });
+    const again = drive([...inCall, { type: 'media-stalled', again: false }, { type: 'media-stalled', again: true }]);
+    expect(again.effects.at(-1)).toEqual({ type: 'rebuild-connection' });
+    const waiting = drive([{ type: 'joined' }, { type: 'media-stalled', again: true }]);
+    expect(waiting.effects).toEqual([]);
+  });
+
   it('the other person leaving means waiting again with a fresh offer', () => {
     const { ctx, effects } = drive([...inCall, { type: 'remote-left' }]);
     expect(ctx).toMatchObject({ state: 'waiting', remoteLeft: true });

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { addUsage, quality, sample, videoIsSending, type StatRecord } from '../../app/call/stats';
 import { mediaError } from '../../app/media/devices';
 import { CallError } from '../../app/call/errors';
+import { rxStep, STALL_MS } from '../../app/call/quality';
 
 const chromium = (bytesSent: number, received: number, lost: number, frames: number, relay = false): StatRecord[] => [
   { id: 'T', type: 'transport', selectedCandidatePairId: 'P' },
@@ -81,5 +82,31 @@ describe('camera and microphone errors', () => {
     const e = CallError.signalingUnreachable(new Error('boom'));
     expect([e.name, e.reason, (e.cause as Error).message]).toEqual(['CallError', 'signaling-unreachable', 'boom']);
     expect([CallError.insecureContext().reason, CallError.unsupportedBrowser('WebRTC').reason, CallError.invalidLink().reason]).toEqual(['insecure-context', 'unsupported-browser', 'invalid-link']);
+  });
+});
+
+describe('rxStep: a connected call that stops receiving', () => {
+  const pc = {};
+  it('reports once STALL_MS passes without a new packet, then again after each further STALL_MS', () => {
+    let w = rxStep(null, pc, 10, 0).watch;
+    for (const at of [1_000, 2_000, 3_000]) {
+      const r = rxStep(w, pc, 10, at);
+      expect(r.stalled).toBe(false);
+      w = r.watch;
+    }
+    const first = rxStep(w, pc, 10, STALL_MS);
+    expect(first.stalled).toBe(true);
+    expect(rxStep(first.watch, pc, 10, STALL_MS + 1_000).stalled).toBe(false);
+    const second = rxStep(first.watch, pc, 10, 2 * STALL_MS);
+    expect(second.stalled).toBe(true);
+    expect([first.watch.stalls, second.watch.stalls]).toEqual([1, 2]);
+    expect(rxStep(second.watch, pc, 11, 2 * STALL_MS + 1_000).watch.stalls).toBe(0);
+  });
+  it('packets arriving, a new connection, or nothing received yet: no stall', () => {
+    const w = rxStep(null, pc, 10, 0).watch;
+    expect(rxStep(w, pc, 11, STALL_MS).stalled).toBe(false);
+    expect(rxStep(w, {}, 10, STALL_MS).stalled).toBe(false);
+    const none = rxStep(null, pc, 0, 0).watch;
+    expect(rxStep(none, pc, 0, 10 * STALL_MS).stalled).toBe(false);
   });
 });
