@@ -93,6 +93,24 @@ export const framesPresented = (s: Side) =>
     return video.__presented;
   });
 
+/** Remote audio decoded so far: samples received, and how many of them the decoder had to make up (concealed). */
+export const audioReceived = (s: Side) =>
+  s.run(async () => {
+    const pcs = (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs;
+    const pc = [...pcs].reverse().find((p) => p.connectionState !== 'closed');
+    const out = { samples: 0, concealed: 0, codec: '' };
+    if (!pc) return out;
+    const report = new Map<string, Record<string, unknown>>();
+    (await pc.getStats()).forEach((r: Record<string, unknown>) => report.set(r.id as string, r));
+    for (const r of report.values()) {
+      if (r.type !== 'inbound-rtp' || r.kind !== 'audio') continue;
+      out.samples += (r.totalSamplesReceived as number) ?? 0;
+      out.concealed += (r.concealedSamples as number) ?? 0;
+      out.codec = String(report.get(String(r.codecId))?.mimeType ?? '');
+    }
+    return out;
+  });
+
 /** The label of the camera the page sends now (null with the camera off). */
 export const sentVideoLabel = (s: Side) =>
   s.run(() => {

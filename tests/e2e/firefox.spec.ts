@@ -7,7 +7,7 @@
  */
 import { firefoxPath, launchFirefox, type Firefox } from '../helpers/firefox';
 import {
-  chromiumSide, codeText, firefoxSide, framesPresented, hasButton, negotiations, networkChange, sentVideoLabel, shown, state, verification, type Side,
+  audioReceived, chromiumSide, codeText, firefoxSide, framesPresented, hasButton, negotiations, networkChange, sentVideoLabel, shown, state, verification, type Side,
 } from './cross-browser';
 import { expect, test } from './fixtures';
 
@@ -79,6 +79,14 @@ async function checkCall(starter: Side, joiner: Side, actor: Side, viewer: Side,
   await expectState(joiner, 'connected');
   await expectFramesFlowing(starter);
   await expectFramesFlowing(joiner);
+  // And hear each other: 2 s more of sound decoded each way, almost none of it made up (whatever audio codec they agreed on).
+  for (const s of [starter, joiner]) {
+    const before = await audioReceived(s);
+    await expect.poll(async () => (await audioReceived(s)).samples - before.samples, { message: `${s.name} decodes the other's audio`, timeout: 10_000 }).toBeGreaterThan(2 * 48_000);
+    const after = await audioReceived(s);
+    console.log(`${s.name} receives ${after.codec}: ${(((after.concealed - before.concealed) / (after.samples - before.samples)) * 100).toFixed(1)} % concealed`);
+    expect((after.concealed - before.concealed) / (after.samples - before.samples), `${s.name}: concealed share of the sound`).toBeLessThan(0.2);
+  }
 
   const code = await shownCode(starter);
   expect(code.split(' ')).toHaveLength(4);

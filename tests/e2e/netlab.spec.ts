@@ -74,18 +74,17 @@ test.describe('network lab', () => {
     return [delta(a0, a1), delta(b0, b1)];
   }
 
-  // The issue asks for < 5 % concealed. Measured over 7 runs: 3.0–5.7 % per receiver (browser defaults: ~8 %
-  // on the same link, bench:network), so a 5 % bound failed 2 runs in 7: a flaky gate, not a fix. The test
-  // holds the line at 8 % and prints the figure; README "Benchmarks" reports the target as not met.
-  test('audio only on 100 kbit/s with 5 % loss: sound holds (< 8 % concealed over 20 s), no video bytes either way', async () => {
+  // The issue asks for < 5 % concealed. With plain Opus (FEC, DTX) it measured 3.0–5.7 % over 7 runs; with
+  // redundant audio (RED, tracks.ts) 0.0–2.3 % over 4 runs (2026-12-05), so the issue's 5 % is the gate.
+  test('audio only on 100 kbit/s with 5 % loss: sound holds (< 5 % concealed over 20 s), no video bytes either way', async () => {
     link.set({ rateKbit: 100, lossPct: 5 });
     const { alice, bob } = await call({ audioOnly: true });
     await expectAudioFlowing(alice, 50, 20_000);
     await expectAudioFlowing(bob, 50, 20_000);
     const [a, b] = await both(alice, bob, 20_000);
     console.log(`audio only, 100 kbit/s, 5 % loss: concealed ${pct(concealment(a))} (Alice hears) / ${pct(concealment(b))} (Bob hears)`);
-    expect(concealment(a)).toBeLessThan(0.08);
-    expect(concealment(b)).toBeLessThan(0.08);
+    expect(concealment(a)).toBeLessThan(0.05);
+    expect(concealment(b)).toBeLessThan(0.05);
     expect(a.totalSamplesReceived).toBeGreaterThan(48_000 * 15); // it really played sound for the window
     expect([a.videoSent, a.videoReceived, b.videoSent, b.videoReceived]).toEqual([0, 0, 0, 0]);
     await alice.context().close();

@@ -104,7 +104,7 @@ test('pre-join: camera and microphone off are honoured from the first packet, an
   await expect(again.getByRole('button', { name: 'Audio only' })).toHaveAttribute('aria-pressed', 'false');
 });
 
-test('audio goes first: Opus sends with FEC and DTX at high priority; a camera keeps frame rate, a screen keeps sharpness', async ({ peer }) => {
+test('audio goes first: redundant audio (RED) over Opus with FEC and DTX, at high priority; a camera keeps frame rate, a screen keeps sharpness', async ({ peer }) => {
   const { alice } = await connectedPair(peer);
   const read = () => alice.evaluate(async () => {
     const pcs = (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs;
@@ -112,15 +112,25 @@ test('audio goes first: Opus sends with FEC and DTX at high priority; a camera k
     const report = new Map<string, Record<string, unknown>>();
     (await pc.getStats()).forEach((s: Record<string, unknown>) => report.set(s.id as string, s));
     const out = [...report.values()].find((s) => s.type === 'outbound-rtp' && s.kind === 'audio');
-    const fmtp = String(report.get(String(out?.codecId))?.sdpFmtpLine ?? '');
-    const mime = String(report.get(String(out?.codecId))?.mimeType ?? '');
+    // Our Opus encoder follows the Opus fmtp of the description we applied from the other side (sdp.ts).
+    const sdp = pc.remoteDescription?.sdp ?? '';
+    const opusPt = /a=rtpmap:(\d+) opus\/48000/i.exec(sdp)?.[1];
+    const fmtp = new RegExp(`a=fmtp:${opusPt} (.*)`).exec(sdp)?.[1] ?? '';
     const audio = pc.getSenders().find((s) => s.track?.kind === 'audio')!.getParameters().encodings[0] as RTCRtpEncodingParameters & { priority?: string; networkPriority?: string };
     const video = pc.getTransceivers().find((t) => t.receiver.track.kind === 'video')!.sender.getParameters() as RTCRtpSendParameters & { degradationPreference?: string };
-    return { mime, fmtp, priority: audio.priority, networkPriority: audio.networkPriority, degradation: video.degradationPreference };
+    // What our audio sender uses: the first codec of the other side's m=audio (Chromium's stats name Opus even inside RED).
+    const firstPt = /m=audio \S+ \S+ (\d+)/.exec(sdp)?.[1];
+    const first = new RegExp(`a=rtpmap:${firstPt} ([^/\r\n]+)`).exec(sdp)?.[1] ?? '';
+    const perPacket = Number(out?.bytesSent) / Math.max(1, Number(out?.packetsSent));
+    return { first, perPacket, fmtp, priority: audio.priority, networkPriority: audio.networkPriority, degradation: video.degradationPreference };
   });
   await expect.poll(read).toMatchObject({ priority: 'high', networkPriority: 'high', degradation: 'maintain-framerate' });
-  const { fmtp, mime } = await read();
-  console.log('send codec', mime, fmtp);
+  // Each packet carries the previous frame too (RED): a single loss costs no sound. Plain Opus packets of
+  // this fake audio are ~57 bytes, with RED ~119 (measured): wait for the average to pass 90.
+  await expect.poll(async () => (await read()).perPacket, { message: 'audio bytes per packet (RED doubles them)' }).toBeGreaterThan(90);
+  const { fmtp, first } = await read();
+  console.log('audio send codec', first, fmtp);
+  expect(first.toLowerCase()).toBe('red');
   expect(fmtp).toMatch(/useinbandfec=1/);
   expect(fmtp).toMatch(/usedtx=1/);
   await alice.getByRole('button', { name: 'Share screen' }).click();
