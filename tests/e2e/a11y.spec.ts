@@ -7,12 +7,12 @@
  * desktop size. No rule is disabled: a violation is fixed in the app.
  */
 import AxeBuilder from '@axe-core/playwright';
-import { chromium, devices, type Browser, type BrowserContext, type Page } from '@playwright/test';
+import { devices, type Browser, type BrowserContext, type Page } from '@playwright/test';
 import { deriveKey, deriveRoomId, newSecret, type Secret } from '../../protocol/index';
-import { BASE_ARGS, chromiumPath, FAKE_MEDIA_ARGS } from '../helpers/chromium';
+import { FAKE_MEDIA_ARGS } from '../helpers/chromium';
 import { joinAt, type TestPeer } from '../helpers/mqtt-peer';
 import { newPeerId } from '../helpers/peers';
-import { expect, expectFramesFlowing, expectState, joinCall, newContext, startCall, test } from './fixtures';
+import { connectedPair, expect, expectFramesFlowing, expectState, joinCall, newContext, startCall, test, withChromium } from './fixtures';
 
 /** WCAG 2.0-2.2 A and AA, plus axe's best practices (landmarks, one h1, heading order...). */
 const TAGS = ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice'];
@@ -58,14 +58,6 @@ const phoneTest = test.extend<{ phone: (options?: Parameters<Browser['newContext
   },
 });
 
-async function withBrowser(args: string[], fn: (b: Browser) => Promise<void>) {
-  const browser = await chromium.launch({ executablePath: chromiumPath(), args: [...BASE_ARGS, ...args] });
-  try {
-    await fn(browser);
-  } finally {
-    await browser.close();
-  }
-}
 
 async function openHome(page: Page): Promise<void> {
   // RelayToggle renders once /config.json answered: check the settled page.
@@ -138,11 +130,7 @@ phoneTest('in a call with the quality panel open, saving a contact, call ended, 
 });
 
 phoneTest('"This call is full"', async ({ phone, peer }) => {
-  const alice = await peer();
-  const bob = await peer();
-  const link = await startCall(alice);
-  await joinCall(bob, link);
-  await expectState(alice, 'connected');
+  const { link } = await connectedPair(peer);
   const carol = await phone();
   await carol.goto(link); // full before the camera opens: no pre-join screen
   await expectState(carol, 'full');
@@ -205,15 +193,15 @@ async function errorScreen(page: Page, url: string, reason: string): Promise<voi
 test.describe('each error screen', () => {
   test('permission-denied, no-camera, insecure-context: browsers launched to produce them', async ({ server }) => {
     // No fake UI: headless Chromium answers the permission prompt with "deny".
-    await withBrowser(['--use-fake-device-for-media-stream'], async (b) => {
+    await withChromium(['--use-fake-device-for-media-stream'], async (b) => {
       await errorScreen(await (await b.newContext(PHONE)).newPage(), `${server.url}/call#${newSecret()}`, 'permission-denied');
     });
     // Fake UI grants permission, but without fake devices this machine has no camera.
-    await withBrowser(['--use-fake-ui-for-media-stream'], async (b) => {
+    await withChromium(['--use-fake-ui-for-media-stream'], async (b) => {
       await errorScreen(await (await b.newContext(PHONE)).newPage(), `${server.url}/call#${newSecret()}`, 'no-camera');
     });
     // A non-localhost name on plain http: not a secure context.
-    await withBrowser([...FAKE_MEDIA_ARGS, '--host-resolver-rules=MAP tandem.test 127.0.0.1'], async (b) => {
+    await withChromium([...FAKE_MEDIA_ARGS, '--host-resolver-rules=MAP tandem.test 127.0.0.1'], async (b) => {
       await errorScreen(await (await b.newContext(PHONE)).newPage(), `http://tandem.test:${server.port}/call#${newSecret()}`, 'insecure-context');
     });
   });

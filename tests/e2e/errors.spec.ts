@@ -1,21 +1,12 @@
-import { chromium, devices, type Browser } from '@playwright/test';
+import { devices } from '@playwright/test';
 import { newSecret } from '../../protocol/index';
-import { BASE_ARGS, chromiumPath, FAKE_MEDIA_ARGS } from '../helpers/chromium';
-import { expect, expectState, test } from './fixtures';
+import { FAKE_MEDIA_ARGS } from '../helpers/chromium';
+import { expect, expectState, test, withChromium } from './fixtures';
 
 /** Each failure gets its own message that says what to do, never a blank page. */
-async function withBrowser(args: string[], fn: (b: Browser) => Promise<void>) {
-  const browser = await chromium.launch({ executablePath: chromiumPath(), args: [...BASE_ARGS, ...args] });
-  try {
-    await fn(browser);
-  } finally {
-    await browser.close();
-  }
-}
-
 test('camera permission denied says how to allow it', async ({ server }) => {
   // No fake UI: headless Chromium answers the permission prompt with "deny".
-  await withBrowser(['--use-fake-device-for-media-stream'], async (browser) => {
+  await withChromium(['--use-fake-device-for-media-stream'], async (browser) => {
     const page = await browser.newPage();
     await page.goto(`${server.url}/call#${newSecret()}`);
     await expectState(page, 'error');
@@ -30,7 +21,7 @@ test('camera permission denied says how to allow it', async ({ server }) => {
 
 test('no camera says so', async ({ server }) => {
   // Fake UI grants permission, but without fake devices this machine has no camera.
-  await withBrowser(['--use-fake-ui-for-media-stream'], async (browser) => {
+  await withChromium(['--use-fake-ui-for-media-stream'], async (browser) => {
     const page = await browser.newPage();
     await page.goto(`${server.url}/call#${newSecret()}`);
     await expectState(page, 'error');
@@ -40,7 +31,7 @@ test('no camera says so', async ({ server }) => {
 
 test('an insecure (http, non-localhost) page explains that https is needed', async ({ server }) => {
   // Resolve a non-localhost name to loopback: same server, but not a secure context.
-  await withBrowser([...FAKE_MEDIA_ARGS, '--host-resolver-rules=MAP tandem.test 127.0.0.1'], async (browser) => {
+  await withChromium([...FAKE_MEDIA_ARGS, '--host-resolver-rules=MAP tandem.test 127.0.0.1'], async (browser) => {
     const page = await browser.newPage();
     await page.goto(`http://tandem.test:${server.port}/call#${newSecret()}`);
     expect(await page.evaluate(() => isSecureContext)).toBe(false);

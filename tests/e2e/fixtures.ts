@@ -1,4 +1,5 @@
-import { test as base, expect, type Browser, type BrowserContext, type Page } from '@playwright/test';
+import { chromium, test as base, expect, type Browser, type BrowserContext, type Page } from '@playwright/test';
+import { BASE_ARGS, chromiumPath } from '../helpers/chromium';
 import { startServer, type ServerProcess } from '../helpers/server';
 
 /**
@@ -59,6 +60,20 @@ export async function newContext(browser: Browser, baseURL: string, options: Par
   await ctx.addInitScript(TRACK_PEER_CONNECTIONS);
   await ctx.addInitScript(() => localStorage.setItem('tandem.debug', '1'));
   return ctx;
+}
+
+/**
+ * A Chromium of its own, launched with `args` on top of BASE_ARGS (no fake UI,
+ * no fake devices, an insecure origin…): how a test makes a failure the shared
+ * browser can't show. Closed whatever `fn` does.
+ */
+export async function withChromium(args: string[], fn: (browser: Browser) => Promise<void>): Promise<void> {
+  const browser = await chromium.launch({ executablePath: chromiumPath(), args: [...BASE_ARGS, ...args] });
+  try {
+    await fn(browser);
+  } finally {
+    await browser.close();
+  }
 }
 
 export const callScreen = (page: Page) => page.getByTestId('call-screen');

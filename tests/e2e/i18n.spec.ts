@@ -3,12 +3,11 @@
  * gets the German UI from the first paint, the German error for a denied
  * camera, the verification words in German, and no English leftovers.
  */
-import { chromium, type Page } from '@playwright/test';
+import type { Page } from '@playwright/test';
 import { newSecret } from '../../protocol/index';
 import de from '../../app/i18n/de';
 import { en } from '../../app/i18n/en';
-import { BASE_ARGS, chromiumPath } from '../helpers/chromium';
-import { expect, expectFramesFlowing, expectState, newContext, test } from './fixtures';
+import { expect, expectFramesFlowing, expectState, newContext, test, withChromium } from './fixtures';
 
 const LOCALE = 'de-CH';
 
@@ -96,8 +95,7 @@ test('Home and pre-join are in German from the first paint, with no English left
 
 test('a denied camera explains itself in German', async ({ server }) => {
   // As in errors.spec.ts: without fake UI, headless Chromium answers the permission prompt with "deny".
-  const browser = await chromium.launch({ executablePath: chromiumPath(), args: [...BASE_ARGS, '--use-fake-device-for-media-stream'] });
-  try {
+  await withChromium(['--use-fake-device-for-media-stream'], async (browser) => {
     const ctx = await browser.newContext({ baseURL: server.url, locale: LOCALE });
     const page = await ctx.newPage();
     await page.goto(`/call#${newSecret()}`);
@@ -109,9 +107,7 @@ test('a denied camera explains itself in German', async ({ server }) => {
     await expect(page.getByRole('button', { name: de.common.tryAgain })).toBeVisible();
     await expect(page.getByRole('button', { name: de.common.copyLink })).toBeVisible();
     await expectNoEnglish(page, 'error');
-  } finally {
-    await browser.close();
-  }
+  });
 });
 
 test('two German speakers read the verification code in German words, over the same symbols', async ({ browser, server }) => {
