@@ -30,12 +30,7 @@ describe('saved contacts', () => {
   });
 
   it('Decline reaches the caller; a busy phone declines by itself', async () => {
-    const server = await startTestServer();
-    const clock = new FakeClock();
-    const { alice, bob, aliceForBob } = await paired(server.mqttUrl, server.mqttUrl, clock);
-    const shown = incoming(bob);
-    const ring = alice.contacts.ring(aliceForBob, newSecret());
-    await shown;
+    const { alice, bob, aliceForBob, ring } = await ringing();
     bob.contacts.decline();
     await status(ring, 'declined');
 
@@ -53,7 +48,7 @@ describe('saved contacts', () => {
     const shown = incoming(bob);
     const ring = alice.contacts.ring(aliceForBob, newSecret());
     await shown;
-    return { clock, bob, ring, stopped: incoming(bob) };
+    return { clock, alice, bob, aliceForBob, ring, stopped: incoming(bob) };
   }
 
   it('no answer in 30 s: the caller hears "no answer" and the callee keeps a missed call', async () => {

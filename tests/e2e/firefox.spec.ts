@@ -9,6 +9,7 @@ import { firefoxPath, launchFirefox, type Firefox } from '../helpers/firefox';
 import {
   audioReceived, chromiumSide, codeText, firefoxSide, framesPresented, hasButton, negotiations, networkChange, sentVideoLabel, shown, state, verification, type Side,
 } from './cross-browser';
+import type { Page } from '@playwright/test';
 import { expect, test } from './fixtures';
 
 // Locally a missing firefox-esr skips; with CI=true firefoxPath() throws, so the file fails.
@@ -130,24 +131,23 @@ async function checkCall(starter: Side, joiner: Side, actor: Side, viewer: Side,
   expect(await shownCode(joiner)).toBe(code);
 }
 
-test('Chromium starts the call, Firefox joins', async ({ peer, server }) => {
+/** A Chromium page from the suite's browser and a Firefox tab, closed after `fn`. */
+async function withSides(peer: () => Promise<Page>, baseURL: string, fn: (chromium: Side, ff: Side) => Promise<void>): Promise<void> {
   const chromium = chromiumSide(await peer());
-  const ff = await firefoxSide(firefox.browser, server.url);
+  const ff = await firefoxSide(firefox.browser, baseURL);
   try {
-    await checkCall(chromium, ff, ff, chromium, null);
+    await fn(chromium, ff);
   } finally {
     await ff.page.close().catch(() => undefined);
   }
+}
+
+test('Chromium starts the call, Firefox joins', async ({ peer, server }) => {
+  await withSides(peer, server.url, (chromium, ff) => checkCall(chromium, ff, ff, chromium, null));
 });
 
 test('Firefox starts the call, Chromium joins', async ({ peer, server }) => {
-  const chromium = chromiumSide(await peer());
-  const ff = await firefoxSide(firefox.browser, server.url);
-  try {
-    await checkCall(ff, chromium, chromium, ff, chromium);
-  } finally {
-    await ff.page.close().catch(() => undefined);
-  }
+  await withSides(peer, server.url, (chromium, ff) => checkCall(ff, chromium, chromium, ff, chromium));
 });
 
 /**
@@ -161,11 +161,5 @@ test('Firefox starts the call, Chromium joins', async ({ peer, server }) => {
  * test proves the call comes back: 4 of 4 runs.
  */
 test('Chromium starts the call, Firefox joins, and after an ICE restart video flows both ways again', async ({ peer, server }) => {
-  const chromium = chromiumSide(await peer());
-  const ff = await firefoxSide(firefox.browser, server.url);
-  try {
-    await checkCall(chromium, ff, ff, chromium, chromium);
-  } finally {
-    await ff.page.close().catch(() => undefined);
-  }
+  await withSides(peer, server.url, (chromium, ff) => checkCall(chromium, ff, ff, chromium, chromium));
 });
