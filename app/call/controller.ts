@@ -14,7 +14,7 @@ import type { ClientConfig } from '../signaling/config';
 import type { IceProvider } from '../signaling/ice';
 import { Emitter } from '../lib/emitter';
 import { CallError, isCallError } from './errors';
-import { initialContext, transition } from './machine';
+import { initialContext, transition, type CallEvent } from './machine';
 import type { ContactLink } from './contact-link';
 import type { CallPorts, MediaControlsPort, SignalingConnection, SignalingStatus } from './ports';
 import { RoomWatch } from './occupancy';
@@ -129,14 +129,17 @@ export class Call extends Emitter<CallEvents> {
     if (this.closed) return;
     const err = isCallError(e) ? e : CallError.mediaFailed(e);
     this.ports.log.warn('call failed', { reason: err.reason });
+    if (!this.session) return this.endBeforeSession({ type: 'error', reason: err.reason });
     this.controls?.stop();
-    if (this.session) {
-      this.session.fail(err.reason);
-    } else {
-      const { context } = transition(initialContext(), { type: 'error', reason: err.reason }, this.ports.clock.now());
-      this.update({ state: context.state, error: context.error });
-    }
+    this.session.fail(err.reason);
     this.update({ phase: 'call' });
+  }
+
+  /** "This call is full" or an error before any session has started: the machine's verdict, camera off, the call screen. */
+  private endBeforeSession(event: Extract<CallEvent, { type: 'full' | 'error' }>): void {
+    this.controls?.stop();
+    const { context } = transition(initialContext(), event, this.ports.clock.now());
+    this.update({ state: context.state, error: context.error, phase: 'call' });
   }
 
   /** Opens the link: camera preview, keys, config and the broker connection, in parallel where they can be. */
@@ -170,7 +173,7 @@ export class Call extends Emitter<CallEvents> {
     if (!autojoin) {
       const status = await p.roomStatus(room, peerId);
       if (this.closed) return;
-      if (status?.full) return this.showFull();
+      if (status?.full) return this.endBeforeSession({ type: 'full' });
       this.update({ othersInRoom: status?.others ?? null });
     }
     const mediaP = p.openMedia();
@@ -266,18 +269,11 @@ export class Call extends Emitter<CallEvents> {
       if (status.full) {
         watch.stop();
         void this.signaling?.close();
-        this.showFull();
+        this.endBeforeSession({ type: 'full' });
       } else this.update({ othersInRoom: status.others });
     });
     this.roomWatch = watch;
     watch.start();
-  }
-
-  /** "This call is full", with nothing of ours left open: no camera, no place. */
-  private showFull(): void {
-    this.controls?.stop();
-    const { context } = transition(initialContext(), { type: 'full' }, this.ports.clock.now());
-    this.update({ state: context.state, phase: 'call' });
   }
 
   private showLocal(stream: MediaStream): void {
