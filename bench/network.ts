@@ -5,6 +5,7 @@
  *   npm run bench:network                  # 300/150/100 kbit/s × 0/5 % loss, 20 s windows
  *   npm run bench:network -- --window 30   # longer windows
  *   npm run bench:network -- --smoke       # one link, short window
+ *   npm run bench:network -- --links 300/0,100/5   # only these links (kbit/s / loss %)
  *
  * The network lab (tests/netlab/README.md): Bob's Chromium in a namespace
  * behind a capped, lossy veth, Alice's outside, the real server between.
@@ -61,6 +62,15 @@ export interface NetworkReport {
 }
 
 const LINKS: Impairment[] = [300, 150, 100].flatMap((rateKbit) => [0, 5].map((lossPct) => ({ rateKbit, lossPct })));
+/** `--links 300/0,100/5`: the rows to run, each one of LINKS (a typo is an error, not an empty run). */
+function chosenLinks(list: string): Impairment[] {
+  return list.split(',').map((item) => {
+    const found = LINKS.find((l) => `${l.rateKbit}/${l.lossPct}` === item.trim());
+    if (!found) throw new Error(`--links: ${item} is not one of ${LINKS.map((l) => `${l.rateKbit}/${l.lossPct}`).join(', ')}`);
+    return found;
+  });
+}
+
 const linkName = (l: Impairment) => `${l.rateKbit} kbit/s, ${l.lossPct} % loss`;
 
 /** Counters of the page's live RTCPeerConnection (the same reading for both variants). */
@@ -172,9 +182,9 @@ export function printReport(report: NetworkReport): void {
 }
 
 export async function main(argv: string[]): Promise<NetworkReport> {
-  const args = parseBenchArgs(argv, { window: '20', settle: '5', timeout: '30' });
+  const args = parseBenchArgs(argv, { window: '20', settle: '5', timeout: '30', links: '' });
   const o = { windowS: args.smoke ? 3 : positiveInt(args.window, 'window'), settleS: args.smoke ? 1 : Number(args.settle), timeoutMs: positiveInt(args.timeout, 'timeout') * 1000 };
-  const links = args.smoke ? [LINKS[1]!] : LINKS;
+  const links = args.smoke ? [LINKS[1]!] : args.links ? chosenLinks(args.links) : LINKS;
   const ip = requireBinary('ip', { aptPackage: 'iproute2' });
   const tc = requireBinary('tc', { aptPackage: 'iproute2' });
   const nft = requireBinary('nft', { aptPackage: 'nftables' });

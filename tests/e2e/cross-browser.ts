@@ -13,7 +13,11 @@ export interface Side {
   /** Clicks the button with this accessible name (aria-label, else its text), as a user would. */
   click(name: string | RegExp): Promise<void>;
   run<T, A = undefined>(fn: (arg: A) => T | Promise<T>, arg?: A): Promise<T>;
+  /** What the page shows and logged, for a failed check's message. */
+  describe(): Promise<string>;
 }
+
+const SCREEN_TEXT = () => `${location.pathname}${location.hash ? '#…' : ''}: ${document.body?.innerText.replace(/\s+/g, ' ').slice(0, 400) ?? '(no body)'}`;
 
 export function chromiumSide(page: Page): Side {
   return {
@@ -21,6 +25,7 @@ export function chromiumSide(page: Page): Side {
     goto: async (url) => void (await page.goto(url)),
     click: (name) => page.getByRole('button', { name }).click(),
     run: (fn, arg) => page.evaluate(fn as never, arg) as never,
+    describe: () => page.evaluate(SCREEN_TEXT).catch((e: Error) => `(page unreadable: ${e.message})`),
   };
 }
 
@@ -35,6 +40,11 @@ export async function firefoxSide(browser: PuppeteerBrowser, baseURL: string): P
   const page = await browser.newPage();
   await page.evaluateOnNewDocument(TRACK_PEER_CONNECTIONS);
   await page.evaluateOnNewDocument(() => localStorage.setItem('tandem.debug', '1'));
+  // Firefox's console and uncaught errors, the last 40, for a failed check's message.
+  const log: string[] = [];
+  const keep = (line: string) => log.push(line) > 40 && log.shift();
+  page.on('console', (m) => keep(`${m.type()}: ${m.text()}`));
+  page.on('pageerror', (e) => keep(`pageerror: ${e instanceof Error ? e.message : String(e)}`));
   return {
     name: 'Firefox',
     page,
@@ -43,10 +53,14 @@ export async function firefoxSide(browser: PuppeteerBrowser, baseURL: string): P
       const re = typeof name === 'string' ? new RegExp(`^${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`) : name;
       const q = { source: re.source, flags: re.flags };
       const handle = await page.waitForFunction(BUTTON_BY_NAME, { timeout: 15_000 }, q);
-      await (handle.asElement() as ElementHandle<Element>).click();
+      // A locator clicks only once the box has stopped moving and the button is enabled:
+      // Home's layout can still shift after first paint, and a plain handle click then hits
+      // whatever moved under the old coordinates.
+      await (handle.asElement() as ElementHandle<Element>).asLocator().setTimeout(15_000).click();
       await handle.dispose();
     },
     run: (fn, arg) => page.evaluate(fn as never, arg) as never,
+    describe: async () => `${await page.evaluate(SCREEN_TEXT).catch((e: Error) => `(page unreadable: ${e.message})`)}\n  console:\n    ${log.join('\n    ')}`,
   };
 }
 

@@ -24,7 +24,13 @@ test.afterAll(async () => {
   await firefox?.close();
 });
 
-const expectState = (s: Side, want: string) => expect.poll(() => state(s), { message: `${s.name} data-state`, timeout: 15_000 }).toBe(want);
+async function expectState(s: Side, want: string): Promise<void> {
+  try {
+    await expect.poll(() => state(s), { message: `${s.name} data-state`, timeout: 15_000 }).toBe(want);
+  } catch (e) {
+    throw new Error(`${(e as Error).message}\n${s.name} shows ${await s.describe()}`, { cause: e });
+  }
+}
 const expectShown = (s: Side, testId: string, count: number) => expect.poll(() => shown(s, testId), { message: `${s.name} shows ${testId}` }).toBe(count);
 
 async function expectFramesFlowing(s: Side, more = 10): Promise<void> {
