@@ -7,25 +7,26 @@
  * While paused, only audio is sent, and the congestion controller can't
  * learn that the link got better from audio alone (in "application limited"
  * mode its estimate stays near what is sent). So every few seconds the policy
- * probes: video is switched back on with a low cap (encodings.ts), which
- * makes the browser probe the link, and stays on if the estimate comes back
- * high enough twice in a row. A probe that sees a weak link ends at once:
- * each probe costs the audio some queueing on a link that is really weak.
+ * probes: video is switched back on with a low cap (encodings.ts). Raising
+ * the allocation while application limited makes Chromium send a probe
+ * cluster at once (up to twice the cap), so within a second the estimate
+ * says what the link can carry: a probe is judged on its first sample after
+ * `probeSettleMs`, and ends at once unless that sample is high. A probe
+ * that started before the link recovered sees the old estimate climb only
+ * slowly (a few % a second): letting it go on would take longer than the
+ * next probe, whose probe cluster tells the truth at once. Short probes also
+ * cost the audio little on a link that is really weak (about one second of
+ * capped video in four).
  */
 
 export interface WeakLinkOptions {
   /** Below this estimate, sustained for `pauseAfterMs`, video pauses. */
   pauseBelowKbps: number;
   pauseAfterMs: number;
-  /** A probe that sees at least this estimate resumes video for good. */
+  /** A probe whose samples are all at least this resumes video for good. */
   resumeAtKbps: number;
-  /**
-   * While paused: how long until the next probe, and how long a probe may
-   * last while the estimate is neither weak nor clearly back (it is still
-   * climbing when the link recovered during the probe).
-   */
+  /** While paused: how long until the next probe. */
   probeEveryMs: number;
-  probeForMs: number;
   /** A probe's first samples still show the old (audio-only) estimate: don't judge before this. */
   probeSettleMs: number;
   /** Samples in a row at or above resumeAtKbps that end a probe with video back (one could be a burst). */
@@ -34,8 +35,14 @@ export interface WeakLinkOptions {
   resumeAtOnceKbps: number;
 }
 
-/** Worst case back: probeEveryMs + probeSettleMs + resumeSamples periods ≈ 7 s (the issue asks for 10 s); measured 3–8 s in the lab. */
-export const WEAK_LINK: WeakLinkOptions = { pauseBelowKbps: 150, pauseAfterMs: 1_000, resumeAtKbps: 250, probeEveryMs: 4_000, probeForMs: 5_000, probeSettleMs: 1_000, resumeSamples: 2, resumeAtOnceKbps: 500 };
+/**
+ * Worst case back, the link recovering just after a probe began: that probe
+ * fails (settle + 1 sample), the next starts probeEveryMs later and is back
+ * within resumeSamples samples: about 6 s with samples a second apart (the
+ * issue asks for 10 s, including the other screen hearing of it and frames
+ * arriving).
+ */
+export const WEAK_LINK: WeakLinkOptions = { pauseBelowKbps: 150, pauseAfterMs: 1_000, resumeAtKbps: 250, probeEveryMs: 3_000, probeSettleMs: 1_000, resumeSamples: 2, resumeAtOnceKbps: 500 };
 
 export type WeakLinkPhase = 'sending' | 'paused' | 'probing';
 
@@ -77,13 +84,12 @@ export function weakLinkStep(s: WeakLinkState, x: LinkSample, o: WeakLinkOptions
     case 'paused':
       return x.at - s.since! >= o.probeEveryMs ? { phase: 'probing', since: x.at } : s;
     case 'probing': {
-      const elapsed = x.at - s.since!;
-      if (elapsed < o.probeSettleMs) return s;
-      const highs = kbps !== null && kbps >= o.resumeAtKbps ? (s.highs ?? 0) + 1 : 0;
-      if (highs >= o.resumeSamples || (kbps !== null && kbps >= o.resumeAtOnceKbps)) return initialWeakLink();
-      // Still weak, or out of time: back to audio only until the next probe.
-      if ((kbps !== null && kbps < o.pauseBelowKbps) || elapsed >= o.probeForMs) return { phase: 'paused', since: x.at };
-      return highs === (s.highs ?? 0) ? s : { ...s, highs };
+      if (x.at - s.since! < o.probeSettleMs) return s;
+      if (kbps !== null && kbps >= o.resumeAtOnceKbps) return initialWeakLink();
+      // Anything short of resumeAtKbps (or no estimate) ends the probe: back to audio only until the next.
+      if (kbps === null || kbps < o.resumeAtKbps) return { phase: 'paused', since: x.at };
+      const highs = (s.highs ?? 0) + 1;
+      return highs >= o.resumeSamples ? initialWeakLink() : { ...s, highs };
     }
     default: {
       const never: never = s.phase;

@@ -66,34 +66,39 @@ describe('weak-link policy', () => {
     expect(phases(run([100, 100, 100]))).toBe('spp');
   });
 
-  it('while paused it probes every 4 s; a probe that sees a weak link ends at once, one that sees enough twice resumes', () => {
-    // paused at t=1; probe at t=5; settled at t=6 and still weak: paused again; next probe at t=10, over at t=11.
+  it('while paused it probes every 3 s; a probe that sees less than enough ends at once, one that sees enough twice resumes', () => {
+    // paused at t=1; probe at t=4; judged at t=5 (settled) and still weak: paused; next probe at t=8, over at t=9; next at t=12.
     const low = run([100, 100, 100, 60, 60, 60, 60, 90, 90, 90, 90, 60, 60]);
-    expect(phases(low)).toBe('spppprpppprpp');
-    // One high sample (a burst) is not enough; a second one in a row is. (Probe at t=5, judged from t=6.)
-    const burst = run([100, 100, 60, 60, 60, 60, 400, 200, 60]);
-    expect(phases(burst)).toBe('spppprrrp');
-    const back = run([100, 100, 60, 60, 60, 60, 300, 300]);
-    expect(phases(back)).toBe('spppprrs');
+    expect(phases(low)).toBe('sppprppprpppr');
+    // One high sample (a burst) is not enough; a second one in a row is.
+    expect(phases(run([100, 100, 60, 60, 60, 400, 200]))).toBe('sppprrp');
+    expect(phases(run([100, 100, 60, 60, 60, 300, 300]))).toBe('sppprrs');
     // A clearly recovered link needs no second sample.
-    expect(phases(run([100, 100, 60, 60, 60, 60, 900]))).toBe('spppprs');
-    // A probe that neither confirms nor refutes (the estimate still climbing) ends after probeForMs.
-    const unsure = run([100, 100, 60, 60, 60, 60, 200, 200, 200, 200, 200]);
-    expect(phases(unsure)).toBe('spppprrrrrp');
+    expect(phases(run([100, 100, 60, 60, 60, 900]))).toBe('sppprs');
+    // An estimate still climbing slowly (the probe began before the link recovered) ends the probe: the next one is quicker.
+    expect(phases(run([100, 100, 60, 60, 60, 200]))).toBe('sppprp');
+    // No estimate during a probe: no proof the link is back.
+    expect(phases(run([100, 100, 60, 60, 60, null]))).toBe('sppprp');
   });
 
-  it('comes back within 10 s of the link recovering, wherever in the cycle it recovers', () => {
-    for (let liftAt = 4; liftAt < 20; liftAt++) {
-      let s = initialWeakLink();
-      for (let t = 0; t < 3; t++) s = weakLinkStep(s, { at: t * 1000, availableKbps: 100, wantVideo: true });
-      let backAt: number | null = null;
-      for (let t = 3; t < 40 && backAt === null; t++) {
-        // After the lift the estimate is only high while video is really sent (a probe or sending), as in the browser.
-        const kbps = t >= liftAt && encoderOn(s) ? 1_000 : 60;
-        s = weakLinkStep(s, { at: t * 1000, availableKbps: kbps, wantVideo: true });
-        if (!videoPaused(s)) backAt = t;
+  it('comes back within 6 s of the link recovering, wherever in the cycle it recovers (the issue: 10 s, screens included)', () => {
+    // As the browser behaves: the estimate only shows the recovered link during video that began after the
+    // recovery (the allocation probe at switch-on); video switched on before it sees the old, low estimate.
+    for (const backKbps of [300, 1_000]) {
+      for (let liftAt = 3.5; liftAt < 20; liftAt += 0.5) {
+        let s = initialWeakLink();
+        for (let t = 0; t < 3; t++) s = weakLinkStep(s, { at: t * 1000, availableKbps: 100, wantVideo: true });
+        let onSince: number | null = null;
+        let backAt: number | null = null;
+        for (let t = 3; t < 40 && backAt === null; t++) {
+          const kbps = encoderOn(s) && onSince !== null && onSince >= liftAt ? backKbps : 60;
+          const was = encoderOn(s);
+          s = weakLinkStep(s, { at: t * 1000, availableKbps: kbps, wantVideo: true });
+          if (!was && encoderOn(s)) onSince = t;
+          if (!videoPaused(s)) backAt = t;
+        }
+        expect(backAt! - liftAt, `lift at ${liftAt} s, ${backKbps} kbit/s`).toBeLessThanOrEqual(6);
       }
-      expect(backAt! - liftAt).toBeLessThanOrEqual(10 - 1); // + one sampling period
     }
   });
 
