@@ -39,6 +39,12 @@ export interface Side {
   fps: number;
   /** ours: the share of samples in which this receiver showed "Video paused: weak connection". */
   pausedShare: number | null;
+  /** Mean audio jitter-buffer delay over the window (what the sound lags by), ms. */
+  audioBufferMs: number;
+  /** Keyframe requests (PLI) this receiver sent in the window: each one follows lost video. */
+  pli: number;
+  /** The decoded video's height at the window's end (0: none). */
+  height: number;
 }
 
 export interface NetRun {
@@ -76,16 +82,19 @@ const linkName = (l: Impairment) => `${l.rateKbit} kbit/s, ${l.lossPct} % loss`;
 /** Counters of the page's live RTCPeerConnection (the same reading for both variants). */
 const READ = `(async () => {
   const pc = [...window.__pcs].reverse().find((p) => p.connectionState !== 'closed');
-  const out = { concealed: 0, samples: 0, frames: 0, freeze: 0, paused: !!document.querySelector('[data-testid=remote-video-paused]'), at: performance.now() };
+  const out = { concealed: 0, samples: 0, frames: 0, freeze: 0, bufferS: 0, emitted: 0, pli: 0, height: 0, paused: !!document.querySelector('[data-testid=remote-video-paused]'), at: performance.now() };
   if (!pc) return out;
   (await pc.getStats()).forEach((s) => {
     if (s.type !== 'inbound-rtp') return;
-    if (s.kind === 'audio') { out.concealed += s.concealedSamples ?? 0; out.samples += s.totalSamplesReceived ?? 0; }
-    if (s.kind === 'video') { out.frames += s.framesDecoded ?? 0; out.freeze += s.totalFreezesDuration ?? 0; }
+    if (s.kind === 'audio') {
+      out.concealed += s.concealedSamples ?? 0; out.samples += s.totalSamplesReceived ?? 0;
+      out.bufferS += s.jitterBufferDelay ?? 0; out.emitted += s.jitterBufferEmittedCount ?? 0;
+    }
+    if (s.kind === 'video') { out.frames += s.framesDecoded ?? 0; out.freeze += s.totalFreezesDuration ?? 0; out.pli += s.pliCount ?? 0; out.height = Math.max(out.height, s.frameHeight ?? 0); }
   });
   return out;
 })()`;
-type Reading = { concealed: number; samples: number; frames: number; freeze: number; paused: boolean; at: number };
+type Reading = { concealed: number; samples: number; frames: number; freeze: number; bufferS: number; emitted: number; pli: number; height: number; paused: boolean; at: number };
 
 /** One window on a page: a reading a second, so "paused" is sampled too. */
 async function measure(page: Page, seconds: number): Promise<Side> {
@@ -102,6 +111,9 @@ async function measure(page: Page, seconds: number): Promise<Side> {
     freezeS: b.freeze - a.freeze,
     fps: (b.frames - a.frames) / ((b.at - a.at) / 1000),
     pausedShare: readings.slice(1).filter((r) => r.paused).length / seconds,
+    audioBufferMs: (1000 * (b.bufferS - a.bufferS)) / ((b.emitted - a.emitted) || 1),
+    pli: b.pli - a.pli,
+    height: b.height,
   };
 }
 
@@ -168,11 +180,15 @@ export function printReport(report: NetworkReport): void {
   console.log(`Both directions capped (tc tbf, 400 ms queue) and UDP loss (nftables) on Bob's link; a fresh call per row, ramped up on a clean link, then ${report.settleS} s after the drop a ${report.windowS} s window. Receivers: Alice / Bob.\n`);
   console.log(
     table(
-      ['link', 'variant', 'audio concealed', 'video freezes s', 'fps', 'video paused (ours)'],
+      ['link', 'variant', 'audio concealed', 'audio buffer ms', 'video freezes s', 'fps', 'lines', 'PLIs', 'video paused (ours)'],
       report.runs.map((r) =>
         r.ok && r.alice && r.bob
-          ? [linkName(r.link), r.variant, `${pct(r.alice.concealment)} / ${pct(r.bob.concealment)}`, `${r.alice.freezeS.toFixed(1)} / ${r.bob.freezeS.toFixed(1)}`, `${r.alice.fps.toFixed(1)} / ${r.bob.fps.toFixed(1)}`, r.alice.pausedShare === null ? '–' : `${pct(r.alice.pausedShare)} / ${pct(r.bob.pausedShare!)}`]
-          : [linkName(r.link), r.variant, `failed: ${r.error ?? ''}`.slice(0, 60), '', '', ''],
+          ? [
+              linkName(r.link), r.variant, `${pct(r.alice.concealment)} / ${pct(r.bob.concealment)}`, `${r.alice.audioBufferMs.toFixed(0)} / ${r.bob.audioBufferMs.toFixed(0)}`,
+              `${r.alice.freezeS.toFixed(1)} / ${r.bob.freezeS.toFixed(1)}`, `${r.alice.fps.toFixed(1)} / ${r.bob.fps.toFixed(1)}`, `${r.alice.height} / ${r.bob.height}`, `${r.alice.pli} / ${r.bob.pli}`,
+              r.alice.pausedShare === null ? '–' : `${pct(r.alice.pausedShare)} / ${pct(r.bob.pausedShare!)}`,
+            ]
+          : [linkName(r.link), r.variant, `failed: ${r.error ?? ''}`.slice(0, 60), '', '', '', '', '', ''],
       ),
     ),
   );

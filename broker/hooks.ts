@@ -71,6 +71,8 @@ export interface PolicyDeps {
   logBudget?: LogBudget;
   /** Rings between saved contacts (inbox.ts); default rates if not given. */
   inbox?: InboxPolicy;
+  /** Told each clientId the moment its room admits it (GET /api/ice?wait=1 waits on it). */
+  onAdmitted?: (clientId: string) => void;
 }
 
 type Session = RoomSession | InboxSession;
@@ -212,6 +214,7 @@ export class BrokerPolicy {
           }
           session.admitted = true;
           done(null, grant(sub));
+          this.deps.onAdmitted?.(client.id);
         },
         (err: unknown) => {
           this.deps.logger.error({ err, clientId: client.id }, 'room registry failed on admit');

@@ -2,7 +2,9 @@
  * The ICE servers a browser gets from us.
  *
  *   GET /config.json  (server.ts)  STUN only: public, no credentials.
- *   GET /api/ice?client=<clientId>
+ *   GET /api/ice?client=<clientId>[&wait=1]
+ *       wait=1: sent together with the room's SUBSCRIBE; a client not admitted
+ *           yet is answered once it is (admission.ts), at most a few seconds later.
  *       200 { iceServers, expiresAt }  STUN + one TURN entry with a fresh
  *           credential (turn.ts); expiresAt = when coturn stops accepting it for
  *           new allocations (ms epoch), null when no TURN is configured.
@@ -25,6 +27,7 @@
  * total-quota (deploy/coturn/turnserver.conf has the arithmetic).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { AdmissionWaits } from './admission';
 import { limitKey } from './ip';
 import { KeyedRateLimit, type Clock } from './limits';
 import type { Logger } from './log';
@@ -83,6 +86,8 @@ export interface IceEndpointDeps {
   admittedUpgrade(clientId: string): IncomingMessage | null | undefined;
   /** The client's address (ip.ts `clientAddress`): the same derivation for this request and for the /mqtt upgrade. */
   clientAddress(req: IncomingMessage): string;
+  /** Requests with wait=1 from clients not admitted yet wait here; without it they are answered at once. */
+  admissions?: AdmissionWaits;
   now?: Clock;
 }
 
@@ -130,6 +135,17 @@ export class IceEndpoint {
       return;
     }
     const clientId = clientParam(target);
+    const waits = this.deps.admissions;
+    if (waits && clientId !== null && address !== UNKNOWN && waitParam(target) && !this.inCallFrom(clientId, address)) {
+      void waits.wait(clientId, limitKey(address), (gone) => res.once('close', gone)).then(() => {
+        if (!res.writableEnded && !res.destroyed) this.answer(res, clientId, address);
+      });
+      return;
+    }
+    this.answer(res, clientId, address);
+  }
+
+  private answer(res: ServerResponse, clientId: string | null, address: string): void {
     if (clientId === null || address === UNKNOWN || !this.inCallFrom(clientId, address)) {
       this.refuse('not-in-call', address);
       json(res, 403, { error: 'not-in-call' });
@@ -159,6 +175,12 @@ export class IceEndpoint {
     // No clientId here: the request's query is whatever the caller sent.
     this.deps.logger.info({ reason, remote: address }, 'ice request refused');
   }
+}
+
+/** `wait=1`: the client sent this with its SUBSCRIBE and may be admitted a moment later. */
+function waitParam(target: string): boolean {
+  const query = target.indexOf('?');
+  return query !== -1 && new URLSearchParams(target.slice(query + 1)).get('wait') === '1';
 }
 
 /** The `client` query parameter, or null when absent, repeated or absurdly long. */

@@ -85,6 +85,8 @@ export type UpgradeRefusal = (typeof UPGRADE_REFUSALS)[number];
 export interface MetricSources {
   clients: () => number;
   rooms: () => number | Promise<number>;
+  /** GET /api/ice?wait=1 requests held until their client is admitted (admission.ts). */
+  admissionWaits?: () => number;
 }
 
 export class Metrics {
@@ -160,6 +162,14 @@ export class Metrics {
       registers: [this.registry],
       async collect() {
         this.set(await sources().rooms());
+      },
+    });
+    new Gauge({
+      name: 'tandem_ice_admission_waits',
+      help: 'GET /api/ice?wait=1 requests held until their client is admitted to its room',
+      registers: [this.registry],
+      collect() {
+        this.set(sources().admissionWaits?.() ?? 0);
       },
     });
     // Zero every labelled series up front so dashboards and alerts see 0, not "no data".

@@ -23,6 +23,7 @@ import type { AddressInfo } from 'node:net';
 import { Aedes, type Client } from 'aedes';
 import { WebSocketServer } from 'ws';
 import { MAX_TOPIC_LEVELS } from '../protocol/index';
+import { AdmissionWaits } from './admission';
 import { openCluster } from './cluster';
 import type { Config } from './config';
 import { Connections } from './connections';
@@ -71,7 +72,10 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   const { limits } = config;
   const logBudget = new LogBudget();
   const inbox = new InboxPolicy();
+  // GET /api/ice?wait=1 answers the moment the room admits its caller (admission.ts).
+  const admissions = new AdmissionWaits();
   const policy = new BrokerPolicy({
+    onAdmitted: (clientId) => admissions.admitted(clientId),
     inbox,
     registry,
     metrics,
@@ -100,7 +104,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
   // Aedes emits 'error' for persistence failures; an EventEmitter without an
   // 'error' listener throws, which would take every call down with it.
   (broker as EventEmitter).on('error', (err: Error) => logger.error({ err }, 'broker error'));
-  metrics.observe({ clients: () => broker.connectedClients, rooms: () => registry.roomCount() });
+  metrics.observe({ clients: () => broker.connectedClients, rooms: () => registry.roomCount(), admissionWaits: () => admissions.size });
 
   const trust = proxyTrust(config.trustedProxies);
   const gate = new UpgradeGate({
@@ -129,6 +133,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     logger,
     admittedUpgrade: (clientId) => policy.admittedUpgrade(clientId),
     clientAddress: (req) => clientAddress(req, trust),
+    admissions,
   });
   // With config.push.vapid null (an embedder that skipped withVapidKeys), /api/push answers 503.
   const push = new PushRelay({ push: config.push, metrics, logger, clientAddress: (req) => clientAddress(req, trust) });

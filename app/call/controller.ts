@@ -56,6 +56,9 @@ export class Call extends Emitter<CallEvents> {
   private joinRequested = false;
   /** The person tapped Join on the pre-join screen (not Start, not a reload back in). */
   private tappedJoin = false;
+  /** The TURN request sent with our SUBSCRIBE (enterRoom), until the SUBACK's 'connected'. */
+  private iceOnEntry: Promise<boolean | void> | null = null;
+  private entered = false;
   private peerSeen: (() => void) | null = null;
   private hangingUp: Promise<void> | null = null;
   private contactLink: ContactLink | null = null;
@@ -256,7 +259,7 @@ export class Call extends Emitter<CallEvents> {
     // (or Start, or a reload straight back into the call) subscribes.
     if (autojoin) this.joinRequested = true;
     else this.tappedJoin = this.joinRequested;
-    if (this.joinRequested) sig.enter();
+    if (this.joinRequested) this.enterRoom();
     this.update({ phase: autojoin ? 'call' : 'prejoin' });
     this.startSession();
     if (!this.joinRequested) this.watchRoom(room, peerId);
@@ -287,10 +290,29 @@ export class Call extends Emitter<CallEvents> {
     );
   }
 
+  /**
+   * Takes our place in the room. The TURN credentials are asked for in the
+   * same breath: the server answers once the room admits us, a round trip
+   * sooner than asking after the SUBACK (issue 14, setup on a slow link).
+   */
+  private enterRoom(): void {
+    if (!this.signaling || this.entered) return;
+    this.entered = true;
+    this.signaling.enter();
+    this.iceOnEntry = this.ice?.refresh({ awaitAdmission: true }) ?? null;
+  }
+
   private onSignalingStatus(status: SignalingStatus): void {
     this.update({ signaling: status });
-    // TURN credentials are issued only once the broker admitted us; fetch them before the first connection.
-    if (status === 'connected') void Promise.all([this.ice?.refresh(), this.retainedArrived()]).finally(() => this.startSession());
+    // TURN credentials are issued only once the broker admitted us; have them before the first connection.
+    // The request sent with the SUBSCRIBE usually has them already; asked again if it was refused (e.g. it
+    // reached the server before the SUBSCRIBE) and after every reconnect (new credentials for a restart).
+    if (status === 'connected') {
+      const entry = this.iceOnEntry;
+      this.iceOnEntry = null;
+      const ice = entry ? entry.then((ok) => ok || this.ice?.refresh()) : this.ice?.refresh();
+      void Promise.all([ice, this.retainedArrived()]).finally(() => this.startSession());
+    }
     // The reconnect policy gave up. A call whose media still flows goes on (only its next ICE restart needs signaling).
     if (status === 'failed' && this.v.state !== 'connected') this.fail(CallError.signalingUnreachable());
   }
@@ -367,7 +389,7 @@ export class Call extends Emitter<CallEvents> {
     this.joinRequested = true;
     this.tappedJoin = true;
     // Takes our place in the room; the session starts once the SUBACK says we're in.
-    this.signaling?.enter();
+    this.enterRoom();
     this.startSession();
     // Not connected to the broker yet: show the call screen ("Connecting…") until it is.
     if (this.v.phase === 'prejoin' && !this.v.joining) this.update({ phase: 'call' });

@@ -4,14 +4,23 @@
  * gives them only to a client that is in a call). They are re-fetched
  * before they expire and applied to the live connection, so an ICE restart
  * late in a long call still has a valid relay.
+ *
+ * The first fetch leaves with the room's SUBSCRIBE (`wait=1`): the server
+ * answers the moment it admits us, a round trip sooner than asking after
+ * the SUBACK.
  */
 import type { Clock } from '../call/ports';
 import { realClock } from '../call/ports';
 
 export interface IceProvider {
   current(): RTCIceServer[];
-  /** Fetches fresh servers; keeps the old ones on failure (e.g. a broker that isn't ours). */
-  refresh(): Promise<void>;
+  /**
+   * Fetches fresh servers; keeps the old ones on failure (e.g. a broker that
+   * isn't ours). `awaitAdmission`: sent with the SUBSCRIBE, the server holds it
+   * until we are admitted. True once the server has answered what it has for
+   * us (servers, or 404: none to give); false when it refused or failed.
+   */
+  refresh(opts?: { awaitAdmission?: boolean }): Promise<boolean>;
   stop(): void;
 }
 
@@ -52,28 +61,30 @@ export function createIceProvider(clientId: string, fallback: RTCIceServer[], on
   };
   const provider: IceProvider = {
     current: () => servers,
-    async refresh() {
+    async refresh(opts = {}) {
       try {
-        const res = await get(`/api/ice?client=${encodeURIComponent(clientId)}`, { cache: 'no-store' });
-        if (stopped) return;
+        const res = await get(`/api/ice?client=${encodeURIComponent(clientId)}${opts.awaitAdmission ? '&wait=1' : ''}`, { cache: 'no-store' });
+        if (stopped) return false;
         if (!res.ok) {
           // 404: a broker that isn't ours, so no TURN to fetch. 429 or 5xx: try again
           // later (honouring Retry-After), so a long call never keeps expired credentials.
           const s = Number(res.headers.get('Retry-After'));
           if (res.status !== 404 && haveTurn) schedule(policy.retryIn(Number.isFinite(s) && s > 0 ? s * 1000 : null));
-          return;
+          return res.status === 404;
         }
         const body = (await res.json()) as { iceServers?: RTCIceServer[]; expiresAt?: number | null; ttl?: number | null };
-        if (!Array.isArray(body.iceServers) || stopped) return;
+        if (!Array.isArray(body.iceServers) || stopped) return false;
         servers = body.iceServers;
         haveTurn = typeof body.ttl === 'number' || typeof body.expiresAt === 'number';
         onUpdate(servers);
         // The relative TTL, when the server sends it, is immune to a skewed client clock.
         const left = typeof body.ttl === 'number' ? body.ttl * 1000 : typeof body.expiresAt === 'number' ? body.expiresAt - clock.now() : null;
         if (left !== null) schedule(policy.refreshIn(left));
+        return true;
       } catch {
         // Offline: retry while we hold TURN credentials; STUN still works for most calls meanwhile.
         if (haveTurn) schedule(policy.retryIn(null));
+        return false;
       }
     },
     stop() {

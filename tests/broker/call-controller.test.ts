@@ -7,6 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { startTestServer } from '../helpers/broker';
+import { createIceProvider } from '../../app/signaling/ice';
 import { callTestbed, FakeClock, kinds, MemoryStorage, state, until } from '../helpers/call-harness';
 
 const t = callTestbed();
@@ -155,6 +156,26 @@ describe('a call through the controller', () => {
     carol.call.join();
     await Promise.all([state(carol, 'connected'), state(alice, 'connected')]);
     expect(alice.states.slice(-3)).toEqual(['waiting', 'connecting', 'connected']);
+  });
+
+  it('Join asks for the TURN credentials with its SUBSCRIBE: one request, held by the server until the room admits it, answered', async () => {
+    const asked: Array<{ url: string; status: number }> = [];
+    const [, bob] = await connectedPair({
+      overrides: {
+        createIceProvider: (clientId, fallback, onUpdate) =>
+          createIceProvider(clientId, fallback, onUpdate, {
+            clock: t.clock,
+            fetch: async (url, init) => {
+              const res = await fetch(`${t.server.url}${String(url)}`, init);
+              asked.push({ url: String(url), status: res.status });
+              return res;
+            },
+          }),
+      },
+    });
+    // Not a second request after the SUBACK: that round trip is what wait=1 saves.
+    expect(asked).toEqual([{ url: expect.stringMatching(/^\/api\/ice\?client=[^&]+&wait=1$/), status: 200 }]);
+    expect(bob.call.view.state).toBe('connected');
   });
 
   it('opening a link takes no place and reads nothing; only Join does', async () => {

@@ -14,6 +14,9 @@ import { newPeerId } from '../helpers/peers';
 import { issueTurnCredential } from '../../broker/turn';
 import { findTurnutils } from '../helpers/binaries';
 import { type Coturn, runUclient, startCoturn } from '../helpers/coturn';
+import { roomFilters } from '../../protocol/index';
+import { metric, pollUntil } from '../helpers/hostile';
+import { subscribeGranted } from '../helpers/broker';
 import { closePeers, connectAt, joinAt, testRoom, type TestPeer } from '../helpers/mqtt-peer';
 import { startServer, type ServerProcess } from '../helpers/server';
 
@@ -133,6 +136,33 @@ describe('GET /api/ice', () => {
     // coturn's REST-API check, recomputed here independently of broker/turn.ts.
     expect(turn.credential).toBe(createHmac('sha1', secret).update(turn.username).digest('base64'));
   });
+
+  it('wait=1: a request that set off before the SUBSCRIBE is held, then answered with TURN the moment the room admits the client', async () => {
+    const peer = await connectAt(url(), await testRoom(), newPeerId());
+    const id = encodeURIComponent(peer.client.options.clientId ?? '');
+    const held = getFrom(server, `/api/ice?client=${id}&wait=1`);
+    // The server holds it (its gauge says so) while the client is connected but not admitted.
+    await pollUntil(async () => (await metric(server.url, 'tandem_ice_admission_waits')) === 1);
+    peer.granted = await subscribeGranted(peer.client, roomFilters(peer.room));
+    expect(peer.granted).toEqual([1, 1]);
+    const res = await held;
+    expect(res.status, res.text).toBe(200);
+    expect(turnEntry(res).urls).toEqual(turnUrls);
+    expect(await metric(server.url, 'tandem_ice_admission_waits')).toBe(0);
+  });
+
+  it('wait=1 from another address, or for a client that is never admitted, ends in 403 like any stranger', async () => {
+    const peer = await connectAt(url(), await testRoom(), newPeerId());
+    const id = encodeURIComponent(peer.client.options.clientId ?? '');
+    const elsewhere = getFrom(server, `/api/ice?client=${id}&wait=1`, '127.0.0.2');
+    await pollUntil(async () => (await metric(server.url, 'tandem_ice_admission_waits')) === 1);
+    await subscribeGranted(peer.client, roomFilters(peer.room));
+    expect((await elsewhere).status).toBe(403);
+    // Nobody by that id: held until the wait's timeout (5 s), then refused.
+    const stranger = await getFrom(server, `/api/ice?client=${id.slice(0, -2)}xx&wait=1`);
+    expect(stranger.status).toBe(403);
+    expect(stranger.body).toEqual({ error: 'not-in-call' });
+  }, 15_000);
 
   it('refuses the same admitted clientId when asked from another address', async () => {
     const peer = await joinAt(url(), await testRoom(), newPeerId());

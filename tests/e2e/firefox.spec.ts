@@ -24,9 +24,9 @@ test.afterAll(async () => {
   await firefox?.close();
 });
 
-async function expectState(s: Side, want: string): Promise<void> {
+async function expectState(s: Side, want: string, timeout = 15_000): Promise<void> {
   try {
-    await expect.poll(() => state(s), { message: `${s.name} data-state`, timeout: 15_000 }).toBe(want);
+    await expect.poll(() => state(s), { message: `${s.name} data-state`, timeout }).toBe(want);
   } catch (e) {
     throw new Error(`${(e as Error).message}\n${s.name} shows ${await s.describe()}`, { cause: e });
   }
@@ -58,7 +58,11 @@ async function expectFramesStopped(s: Side): Promise<void> {
 async function startCall(s: Side): Promise<string> {
   await s.goto('/');
   await s.click('Start a call');
-  await expectState(s, 'waiting');
+  // Camera and broker from a cold page. Two CI runs of 2026-12-05 saw no call screen in Firefox
+  // 15 s after the tap (another took 22 s for the whole test): a failure now says what it showed.
+  const tapped = Date.now();
+  await expectState(s, 'waiting', 30_000);
+  console.log(`${s.name} waiting ${Date.now() - tapped} ms after Start a call`);
   const link = await s.run(() => document.querySelector('[data-testid=call-link]')?.textContent ?? '');
   expect(link).toMatch(/\/call#/);
   return link;
