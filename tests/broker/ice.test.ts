@@ -137,33 +137,6 @@ describe('GET /api/ice', () => {
     expect(turn.credential).toBe(createHmac('sha1', secret).update(turn.username).digest('base64'));
   });
 
-  it('wait=1: a request that set off before the SUBSCRIBE is held, then answered with TURN the moment the room admits the client', async () => {
-    const peer = await connectAt(url(), await testRoom(), newPeerId());
-    const id = encodeURIComponent(peer.client.options.clientId ?? '');
-    const held = getFrom(server, `/api/ice?client=${id}&wait=1`);
-    // The server holds it (its gauge says so) while the client is connected but not admitted.
-    await pollUntil(async () => (await metric(server.url, 'tandem_ice_admission_waits')) === 1);
-    peer.granted = await subscribeGranted(peer.client, roomFilters(peer.room));
-    expect(peer.granted).toEqual([1, 1]);
-    const res = await held;
-    expect(res.status, res.text).toBe(200);
-    expect(turnEntry(res).urls).toEqual(turnUrls);
-    expect(await metric(server.url, 'tandem_ice_admission_waits')).toBe(0);
-  });
-
-  it('wait=1 from another address, or for a client that is never admitted, ends in 403 like any stranger', async () => {
-    const peer = await connectAt(url(), await testRoom(), newPeerId());
-    const id = encodeURIComponent(peer.client.options.clientId ?? '');
-    const elsewhere = getFrom(server, `/api/ice?client=${id}&wait=1`, '127.0.0.2');
-    await pollUntil(async () => (await metric(server.url, 'tandem_ice_admission_waits')) === 1);
-    await subscribeGranted(peer.client, roomFilters(peer.room));
-    expect((await elsewhere).status).toBe(403);
-    // Nobody by that id: held until the wait's timeout (5 s), then refused.
-    const stranger = await getFrom(server, `/api/ice?client=${id.slice(0, -2)}xx&wait=1`);
-    expect(stranger.status).toBe(403);
-    expect(stranger.body).toEqual({ error: 'not-in-call' });
-  }, 15_000);
-
   it('refuses the same admitted clientId when asked from another address', async () => {
     const peer = await joinAt(url(), await testRoom(), newPeerId());
     const res = await iceFor(server, peer, '127.0.0.2');
@@ -276,4 +249,45 @@ describe.skipIf(bins === null)('a credential from GET /api/ice against a real co
     expect(out).not.toContain(turn.secret);
     for (const credential of issued) expect(out).not.toContain(credential);
   });
+});
+
+// Its own server: the file above spends 127.0.0.1's ICE_RATE_LIMIT on purpose.
+describe('GET /api/ice?wait=1 (sent with the SUBSCRIBE)', () => {
+  const turnUrls = ['turn:127.0.0.1:3478?transport=udp'];
+  let server: ServerProcess;
+  const url = (): string => `ws://127.0.0.1:${server.port}/mqtt`;
+
+  beforeAll(async () => {
+    server = await startServer({ TURN_URLS: turnUrls.join(','), TURN_SECRET: randomBytes(24).toString('hex') });
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+
+  it('wait=1: a request that set off before the SUBSCRIBE is held, then answered with TURN the moment the room admits the client', async () => {
+    const peer = await connectAt(url(), await testRoom(), newPeerId());
+    const id = encodeURIComponent(peer.client.options.clientId ?? '');
+    const held = getFrom(server, `/api/ice?client=${id}&wait=1`);
+    // The server holds it (its gauge says so) while the client is connected but not admitted.
+    await pollUntil(async () => (await metric(server.url, 'tandem_ice_admission_waits')) === 1);
+    peer.granted = await subscribeGranted(peer.client, roomFilters(peer.room));
+    expect(peer.granted).toEqual([1, 1]);
+    const res = await held;
+    expect(res.status, res.text).toBe(200);
+    expect(turnEntry(res).urls).toEqual(turnUrls);
+    expect(await metric(server.url, 'tandem_ice_admission_waits')).toBe(0);
+  });
+
+  it('wait=1 from another address, or for a client that is never admitted, ends in 403 like any stranger', async () => {
+    const peer = await connectAt(url(), await testRoom(), newPeerId());
+    const id = encodeURIComponent(peer.client.options.clientId ?? '');
+    const elsewhere = getFrom(server, `/api/ice?client=${id}&wait=1`, '127.0.0.2');
+    await pollUntil(async () => (await metric(server.url, 'tandem_ice_admission_waits')) === 1);
+    await subscribeGranted(peer.client, roomFilters(peer.room));
+    expect((await elsewhere).status).toBe(403);
+    // Nobody by that id: held until the wait's timeout (5 s), then refused.
+    const stranger = await getFrom(server, `/api/ice?client=${id.slice(0, -2)}xx&wait=1`, '127.0.0.3');
+    expect(stranger.status).toBe(403);
+    expect(stranger.body).toEqual({ error: 'not-in-call' });
+  }, 15_000);
 });
