@@ -17,6 +17,19 @@
  * next probe, whose probe cluster tells the truth at once. Short probes also
  * cost the audio little on a link that is really weak (about one second of
  * capped video in four).
+ *
+ * Not every probe cluster is sent. As far as the lab shows, Chromium probes
+ * on an allocation change only while "application limited" (libwebrtc's
+ * ProbeController and ALR detector: sending under 65 % of its estimate),
+ * and our audio with its redundancy is ~70 kbit/s on the wire, so while the
+ * audio-only estimate is still under ~110 kbit/s (it climbs a few % a
+ * second after the link recovers) a probe reads only +25-35 % (e.g. 111 →
+ * 141) and the next one, once the estimate passed that, reads 580+. On a
+ * link that is really weak a probe reads flat (±15 %). So a failed probe
+ * whose estimate rose by `probeAgainRise` is tried again after
+ * `probeAgainMs`, once per pause. (Lab, 2026-12-05: back 5.6-11 s after the
+ * cap lifted, 10 of 12 runs within 10 s; probing every 2 s instead of 3
+ * gave the same times and more concealment.)
  */
 
 export interface WeakLinkOptions {
@@ -27,6 +40,9 @@ export interface WeakLinkOptions {
   resumeAtKbps: number;
   /** While paused: how long until the next probe. */
   probeEveryMs: number;
+  /** A failed probe whose estimate rose to this many times its start is tried again after probeAgainMs (once). */
+  probeAgainRise: number;
+  probeAgainMs: number;
   /** A probe's first samples still show the old (audio-only) estimate: don't judge before this. */
   probeSettleMs: number;
   /** Samples in a row at or above resumeAtKbps that end a probe with video back (one could be a burst). */
@@ -38,11 +54,13 @@ export interface WeakLinkOptions {
 /**
  * Worst case back, the link recovering just after a probe began: that probe
  * fails (settle + 1 sample), the next starts probeEveryMs later and is back
- * within resumeSamples samples: about 6 s with samples a second apart (the
- * issue asks for 10 s, including the other screen hearing of it and frames
- * arriving).
+ * within resumeSamples samples (or, if its cluster didn't land, the one
+ * probeAgainMs after it): 6-8 s with samples a second apart (the issue asks
+ * for 10 s, including the other screen hearing of it and frames arriving).
  */
-export const WEAK_LINK: WeakLinkOptions = { pauseBelowKbps: 150, pauseAfterMs: 1_000, resumeAtKbps: 250, probeEveryMs: 3_000, probeSettleMs: 1_000, resumeSamples: 2, resumeAtOnceKbps: 500 };
+export const WEAK_LINK: WeakLinkOptions = {
+  pauseBelowKbps: 150, pauseAfterMs: 1_000, resumeAtKbps: 250, probeEveryMs: 3_000, probeAgainRise: 1.2, probeAgainMs: 1_000, probeSettleMs: 1_000, resumeSamples: 2, resumeAtOnceKbps: 500,
+};
 
 export type WeakLinkPhase = 'sending' | 'paused' | 'probing';
 
@@ -52,6 +70,10 @@ export interface WeakLinkState {
   since: number | null;
   /** probing: samples in a row at or above resumeAtKbps. */
   highs?: number;
+  /** probing: the estimate when it began (audio only). */
+  fromKbps?: number | null;
+  /** paused: the next probe is a quick second try (probeAgainMs); probing: this is that second try. */
+  again?: boolean;
 }
 
 export interface LinkSample {
@@ -82,12 +104,16 @@ export function weakLinkStep(s: WeakLinkState, x: LinkSample, o: WeakLinkOptions
       return s.since === since ? s : { phase: 'sending', since };
     }
     case 'paused':
-      return x.at - s.since! >= o.probeEveryMs ? { phase: 'probing', since: x.at } : s;
+      return x.at - s.since! >= (s.again ? o.probeAgainMs : o.probeEveryMs) ? { phase: 'probing', since: x.at, fromKbps: kbps, again: s.again } : s;
     case 'probing': {
       if (x.at - s.since! < o.probeSettleMs) return s;
       if (kbps !== null && kbps >= o.resumeAtOnceKbps) return initialWeakLink();
-      // Anything short of resumeAtKbps (or no estimate) ends the probe: back to audio only until the next.
-      if (kbps === null || kbps < o.resumeAtKbps) return { phase: 'paused', since: x.at };
+      // Anything short of resumeAtKbps (or no estimate) ends the probe: back to audio only until the next,
+      // soon if the estimate rose (the link is getting better), unless this was already the quick retry.
+      if (kbps === null || kbps < o.resumeAtKbps) {
+        const rose = !s.again && kbps !== null && s.fromKbps != null && kbps >= s.fromKbps * o.probeAgainRise;
+        return rose ? { phase: 'paused', since: x.at, again: true } : { phase: 'paused', since: x.at };
+      }
       const highs = (s.highs ?? 0) + 1;
       return highs >= o.resumeSamples ? initialWeakLink() : { ...s, highs };
     }

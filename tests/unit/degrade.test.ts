@@ -81,23 +81,41 @@ describe('weak-link policy', () => {
     expect(phases(run([100, 100, 60, 60, 60, null]))).toBe('sppprp');
   });
 
+  it('a failed probe whose estimate rose is tried again after 1 s, once; a flat one waits the full 3 s', () => {
+    // Probe at t=4 from 60; at t=5 it reads 140 (rose, short of 250): again at t=6; that one also rises: the normal 3 s, probe at t=10.
+    expect(phases(run([100, 100, 60, 60, 60, 140, 60, 140, 60, 60, 60]))).toBe('sppprprpppr');
+    // The second try is what a recovered link needed (its first probe cluster didn't land).
+    expect(phases(run([100, 100, 60, 60, 60, 140, 60, 600]))).toBe('sppprprs');
+    // Flat (±20 %): a link that is really weak gets no extra probe.
+    expect(phases(run([100, 100, 60, 60, 60, 70, 60, 60, 70]))).toBe('sppprpppr');
+  });
+
   it('comes back within 6 s of the link recovering, wherever in the cycle it recovers (the issue: 10 s, screens included)', () => {
     // As the browser behaves: the estimate only shows the recovered link during video that began after the
     // recovery (the allocation probe at switch-on); video switched on before it sees the old, low estimate.
-    for (const backKbps of [300, 1_000]) {
-      for (let liftAt = 3.5; liftAt < 20; liftAt += 0.5) {
-        let s = initialWeakLink();
-        for (let t = 0; t < 3; t++) s = weakLinkStep(s, { at: t * 1000, availableKbps: 100, wantVideo: true });
-        let onSince: number | null = null;
-        let backAt: number | null = null;
-        for (let t = 3; t < 40 && backAt === null; t++) {
-          const kbps = encoderOn(s) && onSince !== null && onSince >= liftAt ? backKbps : 60;
-          const was = encoderOn(s);
-          s = weakLinkStep(s, { at: t * 1000, availableKbps: kbps, wantVideo: true });
-          if (!was && encoderOn(s)) onSince = t;
-          if (!videoPaused(s)) backAt = t;
+    // In about one run in three the first probe after the recovery reads only ~1.3× its start (its probe
+    // cluster didn't land) and the next one reads the link: then 7.5 s.
+    for (const firstLands of [true, false]) {
+      for (const backKbps of [300, 1_000]) {
+        for (let liftAt = 3.5; liftAt < 20; liftAt += 0.5) {
+          let s = initialWeakLink();
+          for (let t = 0; t < 3; t++) s = weakLinkStep(s, { at: t * 1000, availableKbps: 100, wantVideo: true });
+          let onSince: number | null = null;
+          let probesAfterLift = 0;
+          let backAt: number | null = null;
+          for (let t = 3; t < 40 && backAt === null; t++) {
+            const landed = firstLands || probesAfterLift > 1;
+            const kbps = encoderOn(s) && onSince !== null && onSince >= liftAt ? (landed ? backKbps : 78) : 60;
+            const was = encoderOn(s);
+            s = weakLinkStep(s, { at: t * 1000, availableKbps: kbps, wantVideo: true });
+            if (!was && encoderOn(s)) {
+              onSince = t;
+              if (t >= liftAt) probesAfterLift++;
+            }
+            if (!videoPaused(s)) backAt = t;
+          }
+          expect(backAt! - liftAt, `lift at ${liftAt} s, ${backKbps} kbit/s, first probe lands: ${firstLands}`).toBeLessThanOrEqual(firstLands ? 6 : 7.5);
         }
-        expect(backAt! - liftAt, `lift at ${liftAt} s, ${backKbps} kbit/s`).toBeLessThanOrEqual(6);
       }
     }
   });
