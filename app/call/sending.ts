@@ -9,7 +9,7 @@
 import type { MediaState } from '../../protocol/index';
 import { Emitter } from '../lib/emitter';
 import { encoderOn, initialWeakLink, probing, videoPaused, weakLinkStep, type WeakLinkOptions, WEAK_LINK, type WeakLinkState } from '../media/degrade';
-import { videoSendParams, withAudioPriority, withVideoParams } from '../media/encodings';
+import { videoSendParams, withAudioParams, withVideoParams } from '../media/encodings';
 import type { Logger } from './negotiator';
 import type { Quality } from './stats';
 import { videoSender } from './tracks';
@@ -108,7 +108,7 @@ export class VideoSending extends Emitter<VideoSendingEvents> {
     }
     const audio = pc.getSenders().find((s) => s.track?.kind === 'audio');
     if (audio?.getParameters) {
-      const next = withAudioPriority(audio.getParameters());
+      const next = withAudioParams(audio.getParameters(), videoPaused(this.weak));
       if (next) await audio.setParameters(next);
     }
   }

@@ -20,16 +20,17 @@
  *
  * Not every probe cluster is sent. As far as the lab shows, Chromium probes
  * on an allocation change only while "application limited" (libwebrtc's
- * ProbeController and ALR detector: sending under 65 % of its estimate),
- * and our audio with its redundancy is ~70 kbit/s on the wire, so while the
- * audio-only estimate is still under ~110 kbit/s (it climbs a few % a
- * second after the link recovers) a probe reads only +25-35 % (e.g. 111 →
- * 141) and the next one, once the estimate passed that, reads 580+. On a
- * link that is really weak a probe reads flat (±15 %). So a failed probe
- * whose estimate rose by `probeAgainRise` is tried again after
- * `probeAgainMs`, once per pause. (Lab, 2026-12-05: back 5.6-11 s after the
- * cap lifted, 10 of 12 runs within 10 s; probing every 2 s instead of 3
- * gave the same times and more concealment.)
+ * ProbeController and ALR detector: sending under 65 % of its estimate).
+ * Our audio with its redundancy is ~70 kbit/s on the wire, so until the
+ * audio-only estimate climbed past ~110 kbit/s after a recovery (a few % a
+ * second) probes read only +25-35 % and video came back after 5.6-11 s.
+ * So while video is held back, Opus is capped at 20 kbit/s
+ * (encodings.ts WEAK_LINK_AUDIO_MAX_BITRATE, ~55 kbit/s on the wire): the
+ * first probe after a recovery then reads the link (lab, 2026-12-05: back
+ * 3.6-8.6 s after the cap lifted, 9 of 9 runs, steady concealment on the
+ * weak link 0.0-0.7 %). A failed probe whose estimate still rose by
+ * `probeAgainRise` is tried again after `probeAgainMs`, once per pause.
+ * (Probing every 2 s instead of 3 gave the same times and more concealment.)
  */
 
 export interface WeakLinkOptions {

@@ -77,11 +77,30 @@ export function withVideoParams(params: SendParameters, p: VideoSendParams): Sen
 }
 
 /**
- * Audio goes first on a weak link: a high sender priority (bitrate share,
- * RFC 8837 DSCP via networkPriority). Null when already set.
+ * While the weak-link policy holds video back, Opus is capped (redundancy
+ * included, ~55 kbit/s on the wire instead of ~70): Chromium only sends the
+ * probe cluster that tells a recovered link from a weak one while it sends
+ * under 65 % of its estimate (degrade.ts), so a leaner audio stream lets the
+ * first probes after a recovery count. 20 kbit/s Opus is still wideband voice.
  */
-export function withAudioPriority(params: SendParameters): SendParameters | null {
+export const WEAK_LINK_AUDIO_MAX_BITRATE = 20_000;
+
+/**
+ * Audio goes first on a weak link: a high sender priority (bitrate share,
+ * RFC 8837 DSCP via networkPriority); its bitrate capped while video is
+ * held back. Null when nothing would change.
+ */
+export function withAudioParams(params: SendParameters, videoHeldBack = false): SendParameters | null {
   const encs = params.encodings as Encoding[];
-  if (encs.length === 0 || encs.every((e) => e.priority === 'high' && e.networkPriority === 'high')) return null;
-  return { ...params, encodings: encs.map((e) => ({ ...e, priority: 'high', networkPriority: 'high' })) };
+  const cap = videoHeldBack ? WEAK_LINK_AUDIO_MAX_BITRATE : undefined;
+  if (encs.length === 0 || encs.every((e) => e.priority === 'high' && e.networkPriority === 'high' && e.maxBitrate === cap)) return null;
+  return {
+    ...params,
+    encodings: encs.map((e) => {
+      const next: Encoding = { ...e, priority: 'high', networkPriority: 'high' };
+      if (cap === undefined) delete next.maxBitrate;
+      else next.maxBitrate = cap;
+      return next;
+    }),
+  };
 }

@@ -1,7 +1,7 @@
 /** Sender rules of issue 14: encodings for audio only / data saver / screen, and the weak-link pause policy. */
 import { describe, expect, it } from 'vitest';
 import { initialWeakLink, videoPaused, encoderOn, weakLinkStep, WEAK_LINK, type WeakLinkState } from '../../app/media/degrade';
-import { DATA_SAVER, PROBE_MAX_BITRATE, videoSendParams, withAudioPriority, withVideoParams } from '../../app/media/encodings';
+import { DATA_SAVER, PROBE_MAX_BITRATE, videoSendParams, WEAK_LINK_AUDIO_MAX_BITRATE, withAudioParams, withVideoParams } from '../../app/media/encodings';
 
 const params = (encodings: RTCRtpEncodingParameters[] = [{ active: true }]) => ({ transactionId: 't', encodings, headerExtensions: [], rtcp: {}, codecs: [] }) as unknown as RTCRtpSendParameters;
 
@@ -41,10 +41,16 @@ describe('video sender parameters', () => {
     expect(videoSendParams({ ...base, probing: true, dataSaver: true }).maxBitrate).toBe(DATA_SAVER.maxBitrate);
   });
 
-  it('audio gets high priority once', () => {
-    const p = withAudioPriority(params())!;
+  it('audio gets high priority once, and a lower bitrate while video is held back', () => {
+    const p = withAudioParams(params())!;
     expect(p.encodings[0]).toMatchObject({ priority: 'high', networkPriority: 'high' });
-    expect(withAudioPriority(p)).toBeNull();
+    expect(p.encodings[0]).not.toHaveProperty('maxBitrate');
+    expect(withAudioParams(p)).toBeNull();
+    // Video held back by the weak-link policy: Opus is capped, and uncapped again after.
+    const lean = withAudioParams(p, true)!;
+    expect(lean.encodings[0]).toMatchObject({ priority: 'high', maxBitrate: WEAK_LINK_AUDIO_MAX_BITRATE });
+    expect(withAudioParams(lean, true)).toBeNull();
+    expect(withAudioParams(lean, false)!.encodings[0]).not.toHaveProperty('maxBitrate');
   });
 });
 
