@@ -327,6 +327,12 @@ export class BrokerPolicy {
     return session?.kind === 'room' && session.admitted ? (client.req ?? null) : null;
   }
 
+  /** The same for a connection to this broker that may not be admitted yet (GET /api/ice?wait=1 waits only for those). */
+  connectedUpgrade(clientId: string): IncomingMessage | null {
+    const client = this.connected.get(clientId);
+    return client && !client.closed && client.connected ? (client.req ?? null) : null;
+  }
+
   /** Syntax first, then authorization; null = allowed. */
   private checkPublish(client: Client | null, packet: PublishPacket): RefusalReason | null {
     if (parseInboxTopic(packet.topic)) {

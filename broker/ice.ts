@@ -88,6 +88,13 @@ export interface IceEndpointDeps {
   clientAddress(req: IncomingMessage): string;
   /** Requests with wait=1 from clients not admitted yet wait here; without it they are answered at once. */
   admissions?: AdmissionWaits;
+  /**
+   * Like admittedUpgrade, for a connection not admitted yet. Only a client
+   * whose MQTT connection is on this process, from this address, is waited
+   * for: in a cluster without address affinity the SUBSCRIBE goes to another
+   * process, and waiting here would only delay the call by the timeout.
+   */
+  connectedUpgrade?(clientId: string): IncomingMessage | null | undefined;
   now?: Clock;
 }
 
@@ -136,7 +143,7 @@ export class IceEndpoint {
     }
     const clientId = clientParam(target);
     const waits = this.deps.admissions;
-    if (waits && clientId !== null && address !== UNKNOWN && waitParam(target) && !this.inCallFrom(clientId, address)) {
+    if (waits && clientId !== null && address !== UNKNOWN && waitParam(target) && this.connectedFrom(clientId, address) && !this.inCallFrom(clientId, address)) {
       void waits.wait(clientId, limitKey(address), (gone) => res.once('close', gone)).then(() => {
         if (!res.writableEnded && !res.destroyed) this.answer(res, clientId, address);
       });
@@ -163,6 +170,11 @@ export class IceEndpoint {
     // The clientId is a hash of the call secret (protocol/crypto.ts); the credential is never logged.
     this.deps.logger.debug({ clientId, turn: body.expiresAt !== null }, 'ice servers issued');
     json(res, 200, body);
+  }
+
+  private connectedFrom(clientId: string, address: string): boolean {
+    const upgrade = this.deps.connectedUpgrade?.(clientId);
+    return upgrade != null && this.deps.clientAddress(upgrade) === address;
   }
 
   private inCallFrom(clientId: string, address: string): boolean {

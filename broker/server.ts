@@ -132,6 +132,7 @@ export async function startServer(config: Config, options: ServerOptions = {}): 
     metrics,
     logger,
     admittedUpgrade: (clientId) => policy.admittedUpgrade(clientId),
+    connectedUpgrade: (clientId) => policy.connectedUpgrade(clientId),
     clientAddress: (req) => clientAddress(req, trust),
     admissions,
   });

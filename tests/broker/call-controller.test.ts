@@ -5,6 +5,7 @@
  * states both sides pass through and the messages they send, which is what
  * the binding rules (session.ts: arrive, onPresence, onDescription) decide.
  */
+import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { startTestServer } from '../helpers/broker';
 import { createIceProvider } from '../../app/signaling/ice';
@@ -160,7 +161,12 @@ describe('a call through the controller', () => {
 
   it('Join asks for the TURN credentials with its SUBSCRIBE: one request, held by the server until the room admits it, answered', async () => {
     const asked: Array<{ url: string; status: number }> = [];
-    const [, bob] = await connectedPair({
+    const alice = open('alice', { autojoin: true });
+    await state(alice, 'waiting');
+    await until(alice, () => alice.sent.some((m) => m.type === 'presence' && m.offer?.sdp.includes('a=candidate')), 'a retained offer with candidates');
+    // The broker has finished Bob's CONNECT by the time a person taps Join (here: at once, so wait for it).
+    const bobReady = once(t.server.broker, 'clientReady');
+    const bob = open('bob', {
       overrides: {
         createIceProvider: (clientId, fallback, onUpdate) =>
           createIceProvider(clientId, fallback, onUpdate, {
@@ -173,9 +179,12 @@ describe('a call through the controller', () => {
           }),
       },
     });
+    await until(bob, (v) => v.phase === 'prejoin', 'the pre-join screen');
+    await bobReady;
+    bob.call.join();
+    await Promise.all([state(alice, 'connected'), state(bob, 'connected')]);
     // Not a second request after the SUBACK: that round trip is what wait=1 saves.
     expect(asked).toEqual([{ url: expect.stringMatching(/^\/api\/ice\?client=[^&]+&wait=1$/), status: 200 }]);
-    expect(bob.call.view.state).toBe('connected');
   });
 
   it('opening a link takes no place and reads nothing; only Join does', async () => {
