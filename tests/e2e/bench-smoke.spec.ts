@@ -19,8 +19,15 @@ import { REPO } from '../helpers/server';
  * Each benchmark launches its own Chromium and server processes.
  */
 const run = promisify(execFile);
-const dir = mkdtempSync(join(tmpdir(), 'tandem-bench-smoke-e2e-'));
-test.afterAll(() => rmSync(dir, { recursive: true, force: true }));
+// Made in beforeAll, not at load: Playwright also loads this file in its main process to list the
+// tests, where afterAll never runs, and a directory made there was left behind by every run.
+let dir = '';
+test.beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'tandem-bench-smoke-e2e-'));
+});
+test.afterAll(() => {
+  if (dir) rmSync(dir, { recursive: true, force: true });
+});
 
 async function bench<T>(script: string): Promise<{ report: T; stdout: string }> {
   const json = join(dir, `${script}.json`);
