@@ -321,16 +321,19 @@ export class BrokerPolicy {
    * hands out TURN credentials only to such a caller, from the same address.
    */
   admittedUpgrade(clientId: string): IncomingMessage | null {
-    const client = this.connected.get(clientId);
-    if (!client || client.closed || !client.connected) return null;
-    const session = this.sessions.get(client);
-    return session?.kind === 'room' && session.admitted ? (client.req ?? null) : null;
+    const client = this.liveClient(clientId);
+    const session = client ? this.sessions.get(client) : undefined;
+    return client && session?.kind === 'room' && session.admitted ? (client.req ?? null) : null;
   }
 
   /** The same for a connection to this broker that may not be admitted yet (GET /api/ice?wait=1 waits only for those). */
   connectedUpgrade(clientId: string): IncomingMessage | null {
+    return this.liveClient(clientId)?.req ?? null;
+  }
+
+  private liveClient(clientId: string): Client | null {
     const client = this.connected.get(clientId);
-    return client && !client.closed && client.connected ? (client.req ?? null) : null;
+    return client && !client.closed && client.connected ? client : null;
   }
 
   /** Syntax first, then authorization; null = allowed. */

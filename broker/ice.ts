@@ -27,7 +27,7 @@
  * total-quota (deploy/coturn/turnserver.conf has the arithmetic).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { AdmissionWaits } from './admission';
+import type { AdmissionWaits } from './admission';
 import { limitKey } from './ip';
 import { KeyedRateLimit, type Clock } from './limits';
 import type { Logger } from './log';
@@ -141,9 +141,10 @@ export class IceEndpoint {
       json(res, 429, { error: 'rate-limited' }, { 'Retry-After': String(retryAfter) });
       return;
     }
-    const clientId = clientParam(target);
+    const query = queryOf(target);
+    const clientId = clientParam(query);
     const waits = this.deps.admissions;
-    if (waits && clientId !== null && address !== UNKNOWN && waitParam(target) && this.connectedFrom(clientId, address) && !this.inCallFrom(clientId, address)) {
+    if (waits && clientId !== null && address !== UNKNOWN && query.get('wait') === '1' && this.connectedFrom(clientId, address) && !this.inCallFrom(clientId, address)) {
       void waits.wait(clientId, limitKey(address), (gone) => res.once('close', gone)).then(() => {
         if (!res.writableEnded && !res.destroyed) this.answer(res, clientId, address);
       });
@@ -172,13 +173,16 @@ export class IceEndpoint {
     json(res, 200, body);
   }
 
+  /** Connected to this broker (maybe not admitted yet), from the address of this request. */
   private connectedFrom(clientId: string, address: string): boolean {
-    const upgrade = this.deps.connectedUpgrade?.(clientId);
-    return upgrade != null && this.deps.clientAddress(upgrade) === address;
+    return this.sameAddress(this.deps.connectedUpgrade?.(clientId), address);
   }
 
   private inCallFrom(clientId: string, address: string): boolean {
-    const upgrade = this.deps.admittedUpgrade(clientId);
+    return this.sameAddress(this.deps.admittedUpgrade(clientId), address);
+  }
+
+  private sameAddress(upgrade: IncomingMessage | null | undefined, address: string): boolean {
     return upgrade != null && this.deps.clientAddress(upgrade) === address;
   }
 
@@ -189,17 +193,15 @@ export class IceEndpoint {
   }
 }
 
-/** `wait=1`: the client sent this with its SUBSCRIBE and may be admitted a moment later. */
-function waitParam(target: string): boolean {
+/** The request target's query (empty without one), parsed once for every parameter. */
+function queryOf(target: string): URLSearchParams {
   const query = target.indexOf('?');
-  return query !== -1 && new URLSearchParams(target.slice(query + 1)).get('wait') === '1';
+  return new URLSearchParams(query === -1 ? '' : target.slice(query + 1));
 }
 
 /** The `client` query parameter, or null when absent, repeated or absurdly long. */
-function clientParam(target: string): string | null {
-  const query = target.indexOf('?');
-  if (query === -1) return null;
-  const values = new URLSearchParams(target.slice(query + 1)).getAll('client');
+function clientParam(query: URLSearchParams): string | null {
+  const values = query.getAll('client');
   const [value] = values;
   // The lookup is an exact match against connected clientIds; this only bounds the work.
   return values.length === 1 && value !== undefined && value.length > 0 && value.length <= 256 ? value : null;

@@ -57,7 +57,7 @@ export class Call extends Emitter<CallEvents> {
   /** The person tapped Join on the pre-join screen (not Start, not a reload back in). */
   private tappedJoin = false;
   /** The TURN request sent with our SUBSCRIBE (enterRoom), until the SUBACK's 'connected'. */
-  private iceOnEntry: Promise<boolean | void> | null = null;
+  private iceOnEntry: Promise<boolean> | null = null;
   private entered = false;
   private peerSeen: (() => void) | null = null;
   private hangingUp: Promise<void> | null = null;

@@ -28,8 +28,9 @@
  * (encodings.ts WEAK_LINK_AUDIO_MAX_BITRATE, ~55 kbit/s on the wire): the
  * first probe after a recovery then reads the link (lab, 2026-12-05: back
  * 5.4-10.4 s after the cap lifted over 4 runs, 3.6-8.6 s over 9 while one
- * high sample was enough; steady concealment on the weak link 0.0-0.7 %). A failed probe whose estimate still rose by
- * `probeAgainRise` is tried again after `probeAgainMs`, once per pause.
+ * high sample was enough; steady concealment on the weak link 0.0-0.7 %).
+ * A failed probe whose estimate still rose by `probeAgainRise` is tried
+ * again after `probeAgainMs`, once per pause.
  * (Probing every 2 s instead of 3 gave the same times and more concealment.)
  */
 
@@ -58,8 +59,9 @@ export interface WeakLinkOptions {
  * Worst case back, the link recovering just after a probe began: that probe
  * fails (settle + 1 sample), the next starts probeEveryMs later and is back
  * within resumeSamples samples (or, if its cluster didn't land, the one
- * probeAgainMs or probeEveryMs after it): 6-9 s with samples a second apart (the issue asks
- * for 10 s, including the other screen hearing of it and frames arriving).
+ * probeAgainMs or probeEveryMs after it): 6-9 s with samples a second
+ * apart (the issue asks for 10 s, including the other screen hearing of it
+ * and frames arriving).
  */
 export const WEAK_LINK: WeakLinkOptions = {
   pauseBelowKbps: 150, pauseAfterMs: 1_000, resumeAtKbps: 250, probeEveryMs: 3_000, probeAgainRise: 1.2, probeAgainMs: 1_000, probeSettleMs: 1_000, resumeSamples: 2,

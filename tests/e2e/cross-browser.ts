@@ -18,6 +18,8 @@ export interface Side {
 }
 
 const SCREEN_TEXT = () => `${location.pathname}${location.hash ? '#…' : ''}: ${document.body?.innerText.replace(/\s+/g, ' ').slice(0, 400) ?? '(no body)'}`;
+/** The page's path and text (SCREEN_TEXT run by either driver's evaluate), or why it couldn't be read. */
+const screenText = (evaluate: (fn: typeof SCREEN_TEXT) => Promise<string>) => evaluate(SCREEN_TEXT).catch((e: Error) => `(page unreadable: ${e.message})`);
 
 export function chromiumSide(page: Page): Side {
   return {
@@ -25,7 +27,7 @@ export function chromiumSide(page: Page): Side {
     goto: async (url) => void (await page.goto(url)),
     click: (name) => page.getByRole('button', { name }).click(),
     run: (fn, arg) => page.evaluate(fn as never, arg) as never,
-    describe: () => page.evaluate(SCREEN_TEXT).catch((e: Error) => `(page unreadable: ${e.message})`),
+    describe: () => screenText((fn) => page.evaluate(fn)),
   };
 }
 
@@ -60,7 +62,7 @@ export async function firefoxSide(browser: PuppeteerBrowser, baseURL: string): P
       await handle.dispose();
     },
     run: (fn, arg) => page.evaluate(fn as never, arg) as never,
-    describe: async () => `${await page.evaluate(SCREEN_TEXT).catch((e: Error) => `(page unreadable: ${e.message})`)}\n  console:\n    ${log.join('\n    ')}`,
+    describe: async () => `${await screenText((fn) => page.evaluate(fn))}\n  console:\n    ${log.join('\n    ')}`,
   };
 }
 
