@@ -41,6 +41,7 @@ export class QualityMonitor extends Emitter<QualityEvents> {
   private rx: RxWatch | null = null;
   private usage: Usage = { conn: null, bytes: 0, total: 0 };
   private timer: unknown = null;
+  private every = QUALITY_POLL_MS;
   private closed = false;
 
   constructor(
@@ -55,10 +56,22 @@ export class QualityMonitor extends Emitter<QualityEvents> {
   private schedule(): void {
     if (this.closed) return;
     this.timer = this.clock.setTimeout(() => {
+      this.timer = null;
       void this.tick()
         .catch(() => undefined)
         .finally(() => this.schedule());
-    }, QUALITY_POLL_MS);
+    }, this.every);
+  }
+
+  /** Poll this often from the next sample on (the weak-link policy wants samples faster while it probes). */
+  pollEvery(ms: number): void {
+    if (ms === this.every || this.closed) return;
+    this.every = ms;
+    // Waiting for the next sample (not taking one): a faster poll starts counting now.
+    if (ms < QUALITY_POLL_MS && this.timer !== null) {
+      this.clock.clearTimeout(this.timer);
+      this.schedule();
+    }
   }
 
   private async tick(): Promise<void> {

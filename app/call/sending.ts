@@ -8,7 +8,7 @@
  */
 import type { MediaState } from '../../protocol/index';
 import { Emitter } from '../lib/emitter';
-import { encoderOn, initialWeakLink, probing, videoPaused, weakLinkStep, type WeakLinkOptions, WEAK_LINK, type WeakLinkState } from '../media/degrade';
+import { encoderOn, initialWeakLink, probeNow, probing, videoPaused, weakLinkStep, type WeakLinkOptions, WEAK_LINK, type WeakLinkState } from '../media/degrade';
 import { videoSendParams, withAudioParams, withVideoParams } from '../media/encodings';
 import type { Logger } from './negotiator';
 import type { Quality } from './stats';
@@ -17,12 +17,15 @@ import { videoSender } from './tracks';
 export type VideoSendingEvents = {
   /** Our video is paused (or being probed) because the link is too weak: the screen says so. */
   paused: (paused: boolean) => void;
+  /** The weak-link policy is probing (its samples are wanted more often: degrade.ts PROBE_POLL_MS). */
+  probing: (probing: boolean) => void;
 };
 
 export class VideoSending extends Emitter<VideoSendingEvents> {
   private local: MediaState = { audioMuted: false, videoOff: false, screen: false };
   private remote: MediaState | null = null;
   private weak: WeakLinkState = initialWeakLink();
+  private lastKbps: number | null = null;
   private running: Promise<void> = Promise.resolve();
   private queued = false;
   private closed = false;
@@ -32,6 +35,7 @@ export class VideoSending extends Emitter<VideoSendingEvents> {
     /** Sends our media state to the other side (the session). */
     private readonly tell: (state: MediaState) => void,
     private readonly log: Logger,
+    private readonly now: () => number,
     private readonly options: WeakLinkOptions = WEAK_LINK,
   ) {
     super();
@@ -47,7 +51,9 @@ export class VideoSending extends Emitter<VideoSendingEvents> {
 
   remoteMedia(state: MediaState | null): void {
     if (this.closed) return;
+    const recovered = this.remote?.weakLink === true && state !== null && !state.weakLink;
     this.remote = state;
+    if (recovered) this.move(probeNow(this.weak, this.now(), this.lastKbps), this.lastKbps, 'their video is back');
     this.apply();
   }
 
@@ -55,15 +61,20 @@ export class VideoSending extends Emitter<VideoSendingEvents> {
   sample(q: Quality | null, at: number): void {
     if (this.closed || !q) return;
     const wantVideo = !this.local.videoOff && !this.local.audioOnly && this.remote?.audioOnly !== true;
-    const next = weakLinkStep(this.weak, { at, availableKbps: q.availableOutKbps, wantVideo }, this.options);
+    this.lastKbps = q.availableOutKbps;
+    this.move(weakLinkStep(this.weak, { at, availableKbps: q.availableOutKbps, wantVideo }, this.options), q.availableOutKbps);
+  }
+
+  private move(next: WeakLinkState, kbps: number | null, why?: string): void {
     if (next === this.weak) return;
     const was = this.weak;
     this.weak = next;
-    if (was.phase !== next.phase) this.log.debug(`weak link ${was.phase} -> ${next.phase}`, { kbps: q.availableOutKbps });
+    if (was.phase !== next.phase) this.log.debug(`weak link ${was.phase} -> ${next.phase}`, why ? { kbps, why } : { kbps });
     if (videoPaused(was) !== videoPaused(next)) {
       this.emit('paused', videoPaused(next));
       this.tellRemote();
     }
+    if (probing(was) !== probing(next)) this.emit('probing', probing(next));
     if (was.phase !== next.phase) this.apply();
   }
 

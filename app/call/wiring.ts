@@ -8,7 +8,8 @@ import type { CallView } from './view';
 import { ContactLink } from './contact-link';
 import { markJoined } from './rejoin';
 import type { CallPorts, MediaControlsPort } from './ports';
-import { QualityMonitor } from './quality';
+import { QualityMonitor, QUALITY_POLL_MS } from './quality';
+import { PROBE_POLL_MS } from '../media/degrade';
 import { VideoSending } from './sending';
 import type { CallSession } from './session';
 import { Verifier } from './verifier';
@@ -56,7 +57,7 @@ export function wireSession(s: CallSession, h: SessionHost): SessionFeatures {
   s.on('contact', (m) => link.received(m));
   s.on('remote-stream', (remoteStream) => h.update({ remoteStream }));
   // Audio only, data saver and the weak-link pause: sender parameters, never a renegotiation (issue 14).
-  const sending = new VideoSending(h.pc, (state) => s.setMediaState(state), p.log);
+  const sending = new VideoSending(h.pc, (state) => s.setMediaState(state), p.log, () => p.clock.now());
   sending.on('paused', (videoPaused) => h.update({ videoPaused }));
   s.on('remote-media', (remoteMedia) => {
     sending.remoteMedia(remoteMedia);
@@ -79,6 +80,7 @@ export function wireSession(s: CallSession, h: SessionHost): SessionFeatures {
     },
   });
   const q = new QualityMonitor(p.clock, h.pc, () => h.view().state === 'connected');
+  sending.on('probing', (on) => q.pollEvery(on ? PROBE_POLL_MS : QUALITY_POLL_MS));
   q.on('quality', (quality) => {
     sending.sample(quality, p.clock.now());
     h.update({ quality });

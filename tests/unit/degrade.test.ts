@@ -1,6 +1,6 @@
 /** Sender rules of issue 14: encodings for audio only / data saver / screen, and the weak-link pause policy. */
 import { describe, expect, it } from 'vitest';
-import { initialWeakLink, videoPaused, encoderOn, weakLinkStep, WEAK_LINK, type WeakLinkState } from '../../app/media/degrade';
+import { initialWeakLink, probeNow, probing, weakLinkStep, PROBE_POLL_MS, WEAK_LINK, type WeakLinkState } from '../../app/media/degrade';
 import { DATA_SAVER, PROBE_MAX_BITRATE, videoSendParams, WEAK_LINK_AUDIO_MAX_BITRATE, withAudioParams, withVideoParams } from '../../app/media/encodings';
 
 const params = (encodings: RTCRtpEncodingParameters[] = [{ active: true }]) => ({ transactionId: 't', encodings, headerExtensions: [], rtcp: {}, codecs: [] }) as unknown as RTCRtpSendParameters;
@@ -67,63 +67,91 @@ describe('weak-link policy', () => {
   }
   const phases = (xs: WeakLinkState[]) => xs.map((s) => ({ sending: 's', paused: 'p', probing: 'r' })[s.phase]).join('');
 
+  /** Paused since t=0; feeds samples every 250 ms (as the app does while probing) from `from` ms on. */
+  function every250(kbps: Array<number | null>, from = 3_000, start: WeakLinkState = { phase: 'paused', since: 0 }): string {
+    let s = start;
+    return phases(kbps.map((k, i) => (s = weakLinkStep(s, { at: from + i * PROBE_POLL_MS, availableKbps: k, wantVideo: true }))));
+  }
+
   it('pauses once the estimate stayed low for a second (two samples); a one-sample dip does nothing', () => {
     expect(phases(run([500, 120, 500, 120, 500, 120, 120]))).toBe('ssssssp');
     expect(phases(run([100, 100, 100]))).toBe('spp');
   });
 
-  it('while paused it probes every 3 s; a probe that sees less than enough ends at once, one that sees enough twice resumes', () => {
-    // paused at t=1; probe at t=4; judged at t=5 (settled) and still weak: paused; next probe at t=8, over at t=9; next at t=12.
-    const low = run([100, 100, 100, 60, 60, 60, 60, 90, 90, 90, 90, 60, 60]);
-    expect(phases(low)).toBe('sppprppprpppr');
-    // One high sample (a burst) is not enough; a second one in a row is.
-    expect(phases(run([100, 100, 60, 60, 60, 400, 200]))).toBe('sppprrp');
-    expect(phases(run([100, 100, 60, 60, 60, 300, 300]))).toBe('sppprrs');
-    // However high, one sample is not enough (a 150 kbit/s link once read 609 for one sample, then 117).
-    expect(phases(run([100, 100, 60, 60, 60, 900, 117]))).toBe('sppprrp');
-    expect(phases(run([100, 100, 60, 60, 60, 900, 600]))).toBe('sppprrs');
-    // An estimate still climbing slowly (the probe began before the link recovered) ends the probe: the next one is quicker.
-    expect(phases(run([100, 100, 60, 60, 60, 200]))).toBe('sppprp');
+  it('probes 3 s after pausing; a recovered link (estimate up half a second in, and staying) is back after 0.75 s of it', () => {
+    // Lab trace of a probe on a recovered link: 110, 223 at 0.5 s, 449, 593...; the first sample at t=3 s starts the probe.
+    expect(every250([90, 90, 110, 223, 449, 593, 593, 593])).toBe('rrrrrrrs');
+    expect(every250([90, 90, 110, 223, 449, 593, 593])).toBe('rrrrrrr'); // 593 from 4.0 s: held 0.5 s, not yet
+  });
+
+  it("a probe cluster's short high on a weak link is not a recovery: the probe ends and the next waits the full 3 s", () => {
+    // Lab trace (120 kbit/s): 107, 217, 482, then 82: high for two samples, then back down.
+    const weak = every250([107, 107, 217, 482, 82, 82, 82, 82, 82, 82, 82, 82, 82, 82, 82, 82, 82]);
+    expect(weak).toBe(`rrrr${'p'.repeat(12)}r`); // ended at 1 s (settled, low); the next probe 3 s after that
+    // However high, one reading is never enough (a 150 kbit/s link once read 609, then 117).
+    expect(every250([90, 90, 609, 609, 117])).toBe('rrrrp');
+  });
+
+  it('a flat probe (no probe cluster: the estimate never moved) ends at 0.75 s and is tried again 0.75 s later, twice in a row at most', () => {
+    const flat = Array(40).fill(85) as number[];
+    // probe at 3.0 s, flat at 3.75: paused; again at 4.5, flat at 5.25; again at 6.0, flat at 6.75; then the full 3 s: 9.75.
+    const p = every250(flat);
+    const starts = [...p].flatMap((c, i) => (c === 'r' && (i === 0 || p[i - 1] !== 'r') ? [3_000 + i * 250] : []));
+    expect(starts.slice(0, 4)).toEqual([3_000, 4_500, 6_000, 9_750]);
+    // The quick try at 4.5 s got its cluster: 250 half a second in, held 0.75 s: back at 5.75 s.
+    const second = every250([85, 85, 85, 85, 85, 85, 85, 130, 250, 450, 600, 600]);
+    expect(second).toBe('rrrpppr'.padEnd(11, 'r') + 's');
+  });
+
+  it('a failed probe whose estimate still rose (without reading high) is tried again soon; one that read the weak link is not', () => {
+    // Climbing slowly (the probe began before the link recovered): 60 → 80 → 100 by 1 s: again in 0.75 s.
+    expect(every250([60, 70, 80, 90, 100, 100, 100, 100, 100])).toBe('rrrrpppr'.padEnd(9, 'r'));
     // No estimate during a probe: no proof the link is back.
-    expect(phases(run([100, 100, 60, 60, 60, null]))).toBe('sppprp');
+    expect(every250([60, null, null, null, null])).toMatch(/p$/);
   });
 
-  it('a failed probe whose estimate rose is tried again after 1 s, once; a flat one waits the full 3 s', () => {
-    // Probe at t=4 from 60; at t=5 it reads 140 (rose, short of 250): again at t=6; that one also rises: the normal 3 s, probe at t=10.
-    expect(phases(run([100, 100, 60, 60, 60, 140, 60, 140, 60, 60, 60]))).toBe('sppprprpppr');
-    // The second try is what a recovered link needed (its first probe cluster didn't land).
-    expect(phases(run([100, 100, 60, 60, 60, 140, 60, 600, 600]))).toBe('sppprprrs');
-    // Flat (±20 %): a link that is really weak gets no extra probe.
-    expect(phases(run([100, 100, 60, 60, 60, 70, 60, 60, 70]))).toBe('sppprpppr');
+  it("the other side's video coming back starts a probe at once, only from paused", () => {
+    const paused: WeakLinkState = { phase: 'paused', since: 0 };
+    const s = probeNow(paused, 500, 80);
+    expect(probing(s)).toBe(true);
+    expect(s).toMatchObject({ since: 500, fromKbps: 80 });
+    expect(probeNow(s, 700, 80)).toBe(s);
+    expect(probeNow(initialWeakLink(), 700, 80)).toEqual(initialWeakLink());
   });
 
-  it('comes back within 6 s of the link recovering, wherever in the cycle it recovers (the issue: 10 s, screens included)', () => {
-    // As the browser behaves: the estimate only shows the recovered link during video that began after the
-    // recovery (the allocation probe at switch-on); video switched on before it sees the old, low estimate.
-    // In about one run in three the first probe after the recovery reads only ~1.3× its start (its probe
-    // cluster didn't land) and the next one reads the link: then 7.5 s.
-    for (const firstLands of [true, false]) {
-      for (const backKbps of [300, 1_000]) {
-        for (let liftAt = 3.5; liftAt < 20; liftAt += 0.5) {
-          let s = initialWeakLink();
-          for (let t = 0; t < 3; t++) s = weakLinkStep(s, { at: t * 1000, availableKbps: 100, wantVideo: true });
-          let onSince: number | null = null;
-          let probesAfterLift = 0;
-          let backAt: number | null = null;
-          for (let t = 3; t < 40 && backAt === null; t++) {
-            const landed = firstLands || probesAfterLift > 1;
-            const kbps = encoderOn(s) && onSince !== null && onSince >= liftAt ? (landed ? backKbps : 78) : 60;
-            const was = encoderOn(s);
-            s = weakLinkStep(s, { at: t * 1000, availableKbps: kbps, wantVideo: true });
-            if (!was && encoderOn(s)) {
-              onSince = t;
-              if (t >= liftAt) probesAfterLift++;
-            }
-            if (!videoPaused(s)) backAt = t;
+  it('comes back within 5.5 s of the link recovering wherever in the cycle it recovers, 3 s later for each probe the browser leaves flat', () => {
+    // A model of what the lab showed, samples every 250 ms while probing and every second otherwise. A probe
+    // either gets a cluster or stays flat. With a cluster, on the weak link: a short high, then lower than it began;
+    // on a recovered link (video switched on after the recovery): ~200 at 0.5 s, ~430 at 0.75 s, ~600 from 1 s.
+    // Video switched on before the recovery doesn't see it (the old estimate creeps up a few % a second).
+    const onRecovered = (age: number) => (age < 0.5 ? 95 : age < 0.75 ? 200 : age < 1 ? 430 : 600);
+    const onWeak = (age: number) => (age >= 0.25 && age < 0.75 ? 320 : 80);
+    for (const flats of [0, 1, 2]) {
+      let worst = 0;
+      for (let liftAt = 3; liftAt < 16; liftAt += 0.25) {
+        let s: WeakLinkState = { phase: 'paused', since: 0 };
+        let t = 1;
+        let onAt = 0;
+        let clusters = true;
+        let probesAfterLift = 0;
+        let backAt: number | null = null;
+        while (t < 40 && backAt === null) {
+          const was = s.phase;
+          const age = t - onAt;
+          const kbps = s.phase !== 'probing' ? 85 : !clusters ? 85 : onAt >= liftAt ? onRecovered(age) : onWeak(age);
+          s = weakLinkStep(s, { at: Math.round(t * 1000), availableKbps: kbps, wantVideo: true });
+          if (was === 'paused' && s.phase === 'probing') {
+            onAt = t;
+            if (t >= liftAt) probesAfterLift++;
+            // The first `flats` probes after the recovery get no cluster; before it, every other one.
+            clusters = t >= liftAt ? probesAfterLift > flats : Math.round(t * 4) % 2 === 0;
           }
-          expect(backAt! - liftAt, `lift at ${liftAt} s, ${backKbps} kbit/s, first probe lands: ${firstLands}`).toBeLessThanOrEqual(firstLands ? 6 : 8);
+          if (s.phase === 'sending') backAt = t;
+          t += s.phase === 'probing' ? PROBE_POLL_MS / 1000 : 1;
         }
+        worst = Math.max(worst, backAt! - liftAt);
       }
+      expect(worst, `${flats} flat probe(s) after the recovery`).toBeLessThanOrEqual(5.5 + 3 * flats);
     }
   });
 
