@@ -67,6 +67,39 @@ test.describe('network lab', () => {
     return { alice, bob };
   }
 
+  /** LAB_DIAG: each side's bandwidth estimate and video send rate every 250 ms. */
+  function estimates(alice: Page, bob: Page): { stop: () => void } {
+    let on = true;
+    const read = (p: Page) => p.evaluate(async () => {
+      const pcs = (window as unknown as { __pcs: RTCPeerConnection[] }).__pcs;
+      const pc = [...pcs].reverse().find((x) => x.connectionState !== 'closed');
+      let est = 0, vid = 0, aud = 0;
+      (await pc!.getStats()).forEach((s: Record<string, unknown>) => {
+        if (s.type === 'candidate-pair' && s.nominated && typeof s.availableOutgoingBitrate === 'number') est = s.availableOutgoingBitrate as number;
+        if (s.type === 'outbound-rtp' && s.kind === 'video') vid += s.bytesSent as number;
+        if (s.type === 'outbound-rtp' && s.kind === 'audio') aud += s.bytesSent as number;
+      });
+      return { est, vid, aud, at: performance.now() };
+    });
+    void (async () => {
+      let prev: [Awaited<ReturnType<typeof read>>, Awaited<ReturnType<typeof read>>] | null = null;
+      while (on) {
+        const cur = await Promise.all([read(alice), read(bob)]).catch(() => null);
+        if (!cur) break;
+        if (prev) {
+          const f = (i: 0 | 1) => {
+            const dt = (cur[i].at - prev![i].at) / 1000;
+            return `est ${(cur[i].est / 1000).toFixed(0).padStart(5)} vid ${((cur[i].vid - prev![i].vid) * 8 / 1000 / dt).toFixed(0).padStart(4)} aud ${((cur[i].aud - prev![i].aud) * 8 / 1000 / dt).toFixed(0).padStart(3)}`;
+          };
+          console.log(`${((Date.now() - t0) / 1000).toFixed(2)} A ${f(0)} | B ${f(1)}`);
+        }
+        prev = cur;
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    })();
+    return { stop: () => { on = false; } };
+  }
+
   async function both(alice: Page, bob: Page, ms: number): Promise<[MediaBytes, MediaBytes]> {
     const [a0, b0] = await Promise.all([mediaBytes(alice), mediaBytes(bob)]);
     await alice.waitForTimeout(ms); // the measurement window
@@ -91,11 +124,12 @@ test.describe('network lab', () => {
     await bob.context().close();
   });
 
-  test('video call when the cap drops to 120 kbit/s: sound holds, video pauses with a notice or keeps > 5 fps, and is back within 15 s of the cap lifting (target 10 s)', async () => {
+  test('video call when the cap drops to 120 kbit/s: sound holds, video pauses with a notice or keeps > 5 fps, and is back within 10 s of the cap lifting', async () => {
     const { alice, bob } = await call();
     await expectFramesFlowing(alice, 30, 20_000);
     await expectFramesFlowing(bob, 30, 20_000);
     link.set({ rateKbit: 120, lossPct: 0 });
+    const pollWeak = process.env.LAB_DIAG ? estimates(alice, bob) : null;
     // The first seconds after a sudden drop overflow the link's queue before
     // any sender can react (video was at ~300 kbit/s): audio loses packets in
     // every app. What we can do is get video out of the way at once, so the
@@ -119,18 +153,25 @@ test.describe('network lab', () => {
       console.log(`  ${receiver === alice ? 'Bob → Alice' : 'Alice → Bob'}: ${paused ? 'paused with notice' : `${(d.framesDecoded / d.at).toFixed(1)} fps`}`);
     }
 
+    pollWeak?.stop();
+    const poll = process.env.LAB_DIAG ? estimates(alice, bob) : null;
     link.clear();
     const lifted = Date.now();
     if (process.env.LAB_DIAG) console.log(`cap lifted at ${((lifted - t0) / 1000).toFixed(1)}`);
-    for (const page of [alice, bob]) {
-      await expect(page.getByTestId('remote-video-paused')).toHaveCount(0, { timeout: 10_000 });
-      await expectFramesFlowing(page, 10, Math.max(1_000, 10_000 - (Date.now() - lifted)));
-    }
-    console.log(`  video back on both sides ${Date.now() - lifted} ms after the cap lifted`);
-    // The issue asks 10 s. Measured 2026-12-05: 5.4–10.4 s over 4 runs (degrade.ts: quick probes, Opus
-    // capped while video is held back so Chromium's probe cluster fires, two high samples to resume).
-    // Gated at 15 s so CI isn't a coin toss; README and the lab README say the 10 s is met typically, not always.
-    expect(Date.now() - lifted).toBeLessThanOrEqual(15_000);
+    // Back = the placeholder gone and new frames decoded, polled every 100 ms so the poll adds little to the time.
+    const back = async (page: Page): Promise<number> => {
+      await expect(page.getByTestId('remote-video-paused')).toHaveCount(0, { timeout: 15_000 });
+      const from = (await mediaBytes(page)).framesDecoded;
+      await expect.poll(async () => (await mediaBytes(page)).framesDecoded, { timeout: 5_000, intervals: [100] }).toBeGreaterThan(from + 5);
+      return Date.now() - lifted;
+    };
+    const [toAlice, toBob] = await Promise.all([back(alice), back(bob)]);
+    poll?.stop();
+    console.log(`  video back ${toAlice} ms (Bob → Alice) and ${toBob} ms (Alice → Bob) after the cap lifted`);
+    // The issue asks 10 s. Measured 2026-12-05 with probes judged on samples every 250 ms, flat probes
+    // (no probe cluster from the browser) retried after 0.75 s, and a probe at once when the other side's
+    // video comes back: 1.6–4.7 s over 4 runs (it was 5.4–10.4 s with one sample a second).
+    expect(Math.max(toAlice, toBob)).toBeLessThanOrEqual(10_000);
     await alice.context().close();
     await bob.context().close();
   });
