@@ -40,6 +40,8 @@ export { isReady, type ContactRecord } from './store';
 const OFFER_LIFETIME_MS = 24 * 60 * 60 * 1000;
 /** Missed calls kept per contact. */
 const MAX_MISSED = 20;
+/** How long offer() waits for its inbox subscription to be granted before handing the inbox out anyway (offline). */
+const LISTEN_WAIT_MS = 3_000;
 
 export interface IncomingRing {
   id: RingId;
@@ -135,7 +137,8 @@ export class Contacts extends Emitter<ContactsEvents> {
         missed: [],
       };
       await this.put(r, true);
-      await this.listen([r.id]);
+      // Hand out an inbox only once it can receive: the other side may save us (and tell this inbox) at once.
+      await this.listen([r.id], true);
     }
     return { inbox: r.id, key: r.myKey };
   }
@@ -314,8 +317,13 @@ export class Contacts extends Emitter<ContactsEvents> {
     if (result === 'gone') await this.put({ ...this.records.get(r.id)!, theirPush: null });
   }
 
-  private async listen(ids: InboxId[]): Promise<void> {
-    (await this.ensureTransport()).listen(ids);
+  /** Subscribes our inboxes; with `untilGranted`, waits for the broker's SUBACK (at most LISTEN_WAIT_MS: offline, we go on). */
+  private async listen(ids: InboxId[], untilGranted = false): Promise<void> {
+    const granted = (await this.ensureTransport()).listen(ids);
+    if (!untilGranted) return;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([granted, new Promise<void>((r) => (timer = setTimeout(r, LISTEN_WAIT_MS)))]);
+    clearTimeout(timer);
   }
 
   private ensureTransport(): Promise<InboxTransport> {

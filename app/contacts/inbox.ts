@@ -17,7 +17,8 @@ import {
 } from '../../protocol/index';
 
 export interface InboxTransport {
-  listen(inboxes: InboxId[]): void;
+  /** Subscribes; resolves once the broker has granted it (SUBACK), or failed. */
+  listen(inboxes: InboxId[]): Promise<void>;
   forget(inboxes: InboxId[]): void;
   publish(inbox: InboxId, payload: Uint8Array): Promise<void>;
   close(): void;
@@ -67,8 +68,8 @@ export async function connectInbox(opts: MqttInboxOptions): Promise<InboxTranspo
     return out;
   };
   return {
-    listen: (inboxes) => {
-      for (const topics of chunks(inboxes)) client.subscribe(topics, { qos: 1 });
+    listen: async (inboxes) => {
+      await Promise.all(chunks(inboxes).map((topics) => client.subscribeAsync(topics, { qos: 1 }).catch(() => undefined)));
     },
     forget: (inboxes) => {
       for (const topics of chunks(inboxes)) client.unsubscribe(topics);

@@ -6,7 +6,8 @@
 import mqtt from 'mqtt';
 import { afterEach, describe, expect, it } from 'vitest';
 import { inboxTopic, newPeerToken, newSecret, PROTOCOL_VERSION, seal, importContactKey, newContactKey, newRingId } from '../../protocol/index';
-import type { IncomingRing } from '../../app/contacts/contacts';
+import { Contacts, type IncomingRing } from '../../app/contacts/contacts';
+import { memoryContacts } from '../../app/contacts/store';
 import { cleanup, startTestServer } from '../helpers/broker';
 import { FakeClock } from '../helpers/call-harness';
 import { changed, device, FakePush, incoming, paired, status } from '../helpers/contacts';
@@ -136,5 +137,43 @@ describe('saved contacts', () => {
     await changed(alice, () => alice.contacts.list[0]!.theirPush?.endpoint === 'https://push.test/2', 'alice gets the new endpoint');
     expect(carol.contacts.list[0]!.theirPush?.endpoint).toBe('https://push.test/1');
     expect(bob.contacts.list.map((c) => c.id)).toEqual([bobForAlice]);
+  });
+});
+
+describe('handing out an inbox', () => {
+  /** A Contacts whose inbox transport grants subscriptions only when the test says so. */
+  function withSlowBroker() {
+    let grant!: () => void;
+    const granted = new Promise<void>((r) => (grant = r));
+    const contacts = new Contacts({
+      storage: memoryContacts(),
+      clock: new FakeClock(),
+      log: { debug: () => undefined, warn: () => undefined },
+      connect: async () => ({ listen: () => granted, forget: () => undefined, publish: async () => undefined, close: () => undefined }),
+      push: null,
+      busy: () => false,
+      myName: () => '',
+      ringTimeoutMs: 30_000,
+    });
+    return { contacts, grant };
+  }
+
+  it('offer() gives the inbox out only once the broker granted its subscription (a message sent to it at once is not lost)', async () => {
+    const { contacts, grant } = withSlowBroker();
+    let given = false;
+    const offer = contacts.offer('R.x').then((o) => ((given = true), o));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(given).toBe(false);
+    grant();
+    expect((await offer).inbox).toMatch(/^[A-Za-z0-9_-]+$/);
+    contacts.close();
+  });
+
+  it('offline (no grant), it still gives the inbox out after 3 s: mqtt.js subscribes when the connection comes', async () => {
+    const { contacts } = withSlowBroker();
+    const started = Date.now();
+    await contacts.offer('R.x');
+    expect(Date.now() - started).toBeGreaterThanOrEqual(2_900);
+    contacts.close();
   });
 });
