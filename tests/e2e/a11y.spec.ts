@@ -93,9 +93,9 @@ phoneTest('waiting with the link and QR code, then pre-join', async ({ phone }) 
   await expectAccessible(guest, 'pre-join');
 });
 
-phoneTest('in a call with the quality panel open, saving a contact, call ended, Home with the contact', async ({ phone, peer }) => {
+phoneTest('in a call with the quality panel open, saving a contact, call ended, Home with the contact, ringing it and its incoming call', async ({ phone }) => {
   const alice = await phone();
-  const bob = await peer();
+  const bob = await phone();
   const link = await startCall(alice);
   await joinCall(bob, link);
   await expectState(alice, 'connected');
@@ -127,6 +127,21 @@ phoneTest('in a call with the quality panel open, saving a contact, call ended, 
   await alice.getByRole('button', { name: 'Back to start' }).click();
   await expect(alice.getByRole('button', { name: 'Call Bob' })).toBeVisible();
   await expectAccessible(alice, 'Home with a saved contact');
+
+  // Bob back on Home; Alice rings him: her "Calling Bob…" screen, his incoming call.
+  await bob.getByRole('button', { name: 'Hang up' }).click();
+  await bob.getByTestId('call-ended').getByRole('button', { name: 'Back to start' }).click();
+  await expect(bob.getByRole('button', { name: 'Call Alice' })).toBeVisible();
+  await alice.getByRole('button', { name: 'Call Bob' }).click();
+  await expectState(alice, 'ringing');
+  await expect(alice.getByText('Calling Bob…')).toBeVisible();
+  await expectAccessible(alice, 'ringing (outgoing)');
+  await expectReadableOverAnyVideo(alice, 'ringing (outgoing)');
+  const incoming = bob.getByTestId('incoming-call');
+  await expect(incoming.getByRole('button', { name: 'Answer' })).toBeVisible();
+  await expectAccessible(bob, 'incoming call');
+  await incoming.getByRole('button', { name: 'Decline' }).click();
+  await expect(incoming).toBeHidden();
 });
 
 phoneTest('"This call is full"', async ({ phone, peer }) => {
