@@ -2,7 +2,8 @@
  * Video pauses by itself when the link can't carry it, and comes back by
  * itself when it can (issue 14). A pure policy over the sender's bandwidth
  * estimate (getStats: candidate-pair availableOutgoingBitrate), one sample
- * about a second, with the time passed in: it runs under vitest.
+ * about a second (four a second while it probes), with the time passed in:
+ * it runs under vitest.
  *
  * While paused, only audio is sent, and the congestion controller can't
  * learn that the link got better from audio alone (in "application limited"
