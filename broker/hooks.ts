@@ -36,6 +36,7 @@ import type { Logger } from './log';
 import { LogBudget } from './log-budget';
 import type { Metrics, RefusalReason } from './metrics';
 import type { RoomRegistry } from './rooms';
+import { willProblem, type WillPacket } from './will';
 
 /** What the broker knows about one room connection, fixed at CONNECT. */
 interface RoomSession {
@@ -46,14 +47,6 @@ interface RoomSession {
   admitted: boolean;
   /** Set when an admit was sent to the registry, whatever its answer: it may have taken a place whose reply was lost. */
   admitting: boolean;
-}
-
-/** The Will a client sent in CONNECT, as Aedes hands it to preConnect. */
-interface WillPacket {
-  topic: string;
-  payload: Buffer | string;
-  qos: number;
-  retain: boolean;
 }
 
 
@@ -406,17 +399,3 @@ export class BrokerPolicy {
   }
 }
 
-/**
- * Why a CONNECT's Will is refused, or null. The app's only Will clears its own
- * retained presence when its connection dies (app/signaling/mqtt.ts), so
- * that is the only one allowed: any other topic would let a client publish
- * where it may not, after it is gone; QoS 2 and payloads cost state.
- */
-function willProblem(will: WillPacket | null, room: RoomId, peer: PeerId): string | null {
-  if (will === null) return null;
-  if (will.topic !== peerTopic(room, peer, 'presence')) return 'topic';
-  if (payloadBytes(will.payload) !== 0) return 'payload';
-  if (!will.retain) return 'retain';
-  if (will.qos > 1) return 'qos';
-  return null;
-}

@@ -45,7 +45,7 @@ export const REFUSAL_REASONS = [
   'payload-size',
   'retain',
   'forward',
-  // CONNECT with a Will other than the client's own presence clear (hooks.ts `willProblem`)
+  // CONNECT with a Will other than the client's own presence clear (will.ts `willProblem`)
   'will',
   // CONNECT from a clientId banned for flapping (limits.ts FlapDetector)
   'flapping',
