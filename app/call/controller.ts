@@ -16,14 +16,13 @@ import { Emitter } from '../lib/emitter';
 import { CallError, isCallError } from './errors';
 import { initialContext, transition, type CallEvent } from './machine';
 import type { ContactLink } from './contact-link';
-import type { CallPorts, MediaControlsPort, SignalingConnection, SignalingStatus } from './ports';
+import { withTimeout, type CallPorts, type MediaControlsPort, type SignalingConnection, type SignalingStatus } from './ports';
 import { RoomWatch } from './occupancy';
 import type { QualityMonitor } from './quality';
 import { recentlyJoined, tabPeer, takeAutojoin, touchJoined } from './rejoin';
 import { CallSession } from './session';
 import { wireSession } from './wiring';
 import type { VideoSending } from './sending';
-import { withTimeout } from './timers';
 import { initialView, type CallView } from './view';
 
 export type { CallView, Phase } from './view';

@@ -55,6 +55,19 @@ export const realClock: Clock = {
   clearTimeout: (h) => globalThis.clearTimeout(h as ReturnType<typeof setTimeout>),
 };
 
+/** Resolves when `p` settles or after `ms` on `clock`, whichever is first; never rejects (best-effort goodbyes, an inbox grant). */
+export function withTimeout(clock: Clock, p: Promise<unknown> | undefined, ms: number): Promise<void> {
+  return new Promise((resolve) => {
+    const t = clock.setTimeout(resolve, ms);
+    void Promise.resolve(p)
+      .catch(() => undefined)
+      .finally(() => {
+        clock.clearTimeout(t);
+        resolve();
+      });
+  });
+}
+
 export type { EventMap };
 
 /** Page-level events the call reacts to; the browser adapter (browser.ts) owns the real listeners. */

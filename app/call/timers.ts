@@ -25,16 +25,3 @@ export class Timers<N extends string> {
     this.handles.clear();
   }
 }
-
-/** Resolves when `p` settles or after `ms`, whichever is first; never rejects (best-effort goodbyes). */
-export function withTimeout(clock: Clock, p: Promise<unknown> | undefined, ms: number): Promise<void> {
-  return new Promise((resolve) => {
-    const t = clock.setTimeout(resolve, ms);
-    void Promise.resolve(p)
-      .catch(() => undefined)
-      .finally(() => {
-        clock.clearTimeout(t);
-        resolve();
-      });
-  });
-}

@@ -28,7 +28,7 @@ import {
 } from '../../protocol/index';
 import { PROTOCOL_VERSION } from '../../protocol/limits';
 import type { Logger } from '../call/negotiator';
-import type { Clock } from '../call/ports';
+import { withTimeout, type Clock } from '../call/ports';
 import { Emitter } from '../lib/emitter';
 import type { InboxHandler, InboxTransport } from './inbox';
 import { OutgoingRing } from './ring';
@@ -320,10 +320,7 @@ export class Contacts extends Emitter<ContactsEvents> {
   /** Subscribes our inboxes; with `untilGranted`, waits for the broker's SUBACK (at most LISTEN_WAIT_MS: offline, we go on). */
   private async listen(ids: InboxId[], untilGranted = false): Promise<void> {
     const granted = (await this.ensureTransport()).listen(ids);
-    if (!untilGranted) return;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    await Promise.race([granted, new Promise<void>((r) => (timer = setTimeout(r, LISTEN_WAIT_MS)))]);
-    clearTimeout(timer);
+    if (untilGranted) await withTimeout(this.ports.clock, granted, LISTEN_WAIT_MS);
   }
 
   private ensureTransport(): Promise<InboxTransport> {
