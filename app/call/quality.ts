@@ -66,9 +66,10 @@ export class QualityMonitor extends Emitter<QualityEvents> {
   /** Poll this often from the next sample on (the weak-link policy wants samples faster while it probes). */
   pollEvery(ms: number): void {
     if (ms === this.every || this.closed) return;
+    const faster = ms < this.every;
     this.every = ms;
     // Waiting for the next sample (not taking one): a faster poll starts counting now.
-    if (ms < QUALITY_POLL_MS && this.timer !== null) {
+    if (faster && this.timer !== null) {
       this.clock.clearTimeout(this.timer);
       this.schedule();
     }
